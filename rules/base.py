@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from edge_agent.drivers.base import FrameStats
 from edge_agent.model import Hazard, Level, Scored
 from edge_agent.options import Option
 
@@ -49,6 +50,10 @@ class Rule(abc.ABC):
     kind: ClassVar[str]
     summary: ClassVar[str]
     params: ClassVar[Mapping[str, Option]] = {}
+    #: Whether readings whose quality is ``fault`` reach :meth:`evaluate`.
+    #: Hazard rules say no (a broken sensor must not raise a smoke alert);
+    #: the sensor-fault rule says yes.
+    accepts_faulty: ClassVar[bool] = False
 
     def __init__(self, rule_id: str, params: Mapping[str, Any], pack: PackInfo) -> None:
         self.rule_id = rule_id
@@ -73,6 +78,11 @@ class Rule(abc.ABC):
         Returning None means "no opinion" (e.g. while a detector warms up).
         """
 
-    def tick(self, now_mono: float, current: Level) -> Verdict | None:
-        """Judge the passage of time with no reading (stale sensors). Default: no opinion."""
+    def tick(
+        self, now_mono: float, current: Level, stats: FrameStats | None = None
+    ) -> Verdict | None:
+        """Judge the passage of time (stale sensors, bad-frame rate). Default: no opinion.
+
+        Called about once a second per sensor, with the driver's frame statistics.
+        """
         return None

@@ -1,0 +1,1 @@
+"""Runnable measurements: ``.venv/bin/python -m benchmarks.<name>`` from the repo root."""

@@ -1,0 +1,231 @@
+"""Drain the outbox to the broker: at least once, alert events first, nothing lost.
+
+The publisher owns the reconnect loop (exponential backoff with full jitter
+and a cap, so a fleet does not reconnect in lock-step after a broker
+restart). While connected it keeps up to ``max_inflight`` outbox rows in
+flight; a row is deleted only when its PUBACK arrives with a success reason
+code. A refused publish (MQTT 5 reason code such as 0x87 "not authorized",
+which Mosquitto sends for an ACL deny) is parked, counted and reported,
+never treated as delivered. When the connection ends, everything in flight
+stays in the outbox and is sent again on the next connection: duplicates
+are possible (consumers dedupe on device_id + seq), losses are not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from edge_agent.config.model import MqttConfig
+from edge_agent.mqtt.link import Ack, Inbound, Link, LinkError
+from edge_agent.store.runner import StoreRunner
+
+log = logging.getLogger("edge_agent.publish")
+
+
+def full_jitter(attempt: int, initial: float, cap: float, rng: random.Random) -> float:
+    """AWS-style "full jitter": uniform in [0, min(cap, initial * 2**attempt)]."""
+    return rng.uniform(0.0, min(cap, initial * (2 ** min(attempt, 30))))
+
+
+@dataclass(slots=True)
+class LinkState:
+    """What ``status`` and the demo show about the broker link."""
+
+    state: str = "starting"  # starting | connecting | connected | disconnected
+    since_mono: float = field(default_factory=time.monotonic)
+    last_error: str | None = None
+    connects: int = 0
+    published: int = 0
+    refused: int = 0
+    last_publish_mono: float | None = None
+
+
+class Publisher:
+    """The outbox drainer and reconnect loop."""
+
+    def __init__(
+        self,
+        cfg: MqttConfig,
+        store: StoreRunner,
+        *,
+        will: tuple[str, bytes],
+        online: Callable[[], tuple[str, bytes]],
+        offline: Callable[[], tuple[str, bytes]],
+        subscriptions: list[str],
+        on_message: Callable[[Inbound], None],
+        on_state: Callable[[LinkState], None] | None = None,
+        on_refused: Callable[[str, str], None] | None = None,
+        on_connected: Callable[[], None] | None = None,
+        rng: random.Random | None = None,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self._will = will
+        self._online = online
+        self._offline = offline
+        self._subscriptions = subscriptions
+        self._on_message = on_message
+        self._on_state = on_state
+        self._on_refused = on_refused
+        self._on_connected = on_connected
+        self._rng = rng or random.Random()
+        self._connect_timeout = connect_timeout
+        self.link_state = LinkState()
+        self._wake = asyncio.Event()
+        self._acks: list[Ack] = []
+        self._lost = asyncio.Event()
+        self._link: Link | None = None
+        self.heartbeat: Callable[[], None] = lambda: None
+
+    def wake(self) -> None:
+        """Tell the publisher the outbox has new rows."""
+        self._wake.set()
+
+    @property
+    def connected(self) -> bool:
+        return self.link_state.state == "connected"
+
+    def _set_state(self, state: str, error: str | None = None) -> None:
+        changed = state != self.link_state.state or error != self.link_state.last_error
+        self.link_state.state = state
+        self.link_state.since_mono = time.monotonic()
+        if error is not None or state == "connected":
+            self.link_state.last_error = error
+        if changed and self._on_state is not None:
+            self._on_state(self.link_state)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        attempt = 0
+        while not stop.is_set():
+            self._set_state("connecting")
+            link = self._new_link()
+            try:
+                await link.connect(self._connect_timeout)
+            except LinkError as exc:
+                self._set_state("disconnected", str(exc))
+                delay = full_jitter(attempt, self.cfg.backoff_initial_s, self.cfg.backoff_max_s,
+                                    self._rng)
+                attempt += 1
+                await _wait(stop, max(delay, 0.05), self.heartbeat)
+                continue
+            attempt = 0
+            self._link = link
+            self.link_state.connects += 1
+            self._set_state("connected")
+            try:
+                await self._serve(link, stop)
+            finally:
+                self._link = None
+                if stop.is_set():
+                    await self._say_offline(link)
+                await link.aclose()
+            if not stop.is_set():
+                self._set_state("disconnected", link.lost_reason or "connection lost")
+                # Back off a little even after a good connection, with jitter, so
+                # a fleet does not reconnect in lock-step after a broker restart.
+                await _wait(stop, full_jitter(0, self.cfg.backoff_initial_s,
+                                              self.cfg.backoff_max_s, self._rng), self.heartbeat)
+
+    def _new_link(self) -> Link:
+        self._lost = asyncio.Event()
+        self._acks = []
+        loop = asyncio.get_running_loop()
+
+        def on_ack(ack: Ack) -> None:
+            self._acks.append(ack)
+            self._wake.set()
+
+        def on_lost(reason: str) -> None:
+            self._lost.set()
+            self._wake.set()
+
+        return Link(self.cfg, loop=loop, will=self._will, on_ack=on_ack,
+                    on_message=self._on_message, on_lost=on_lost)
+
+    async def _serve(self, link: Link, stop: asyncio.Event) -> None:
+        topic, payload = self._online()
+        link.publish(topic, payload, qos=1, retain=True)
+        for sub in self._subscriptions:
+            link.subscribe(sub)
+        if self._on_connected is not None:
+            self._on_connected()
+        inflight: dict[int, int] = {}  # mid -> outbox row id
+        store = self.store.store
+        while not stop.is_set() and not self._lost.is_set():
+            self.heartbeat()
+            if self._acks:
+                acks, self._acks = self._acks, []
+                done, refused = [], []
+                for ack in acks:
+                    row_id = inflight.pop(ack.mid, None)
+                    if row_id is None:
+                        continue  # the status message or a row from before a resend
+                    (done if ack.ok else refused).append((row_id, ack.reason))
+                if done:
+                    await self.store.call(store.outbox_done, [r for r, _ in done])
+                    self.link_state.published += len(done)
+                    self.link_state.last_publish_mono = time.monotonic()
+                for row_id, reason in refused:
+                    await self.store.call(store.outbox_failed, row_id, f"refused: {reason}")
+                    self.link_state.refused += 1
+                    log.error("broker refused outbox row %s: %s", row_id, reason)
+                    if self._on_refused is not None:
+                        self._on_refused(str(row_id), reason)
+            room = self.cfg.max_inflight - len(inflight)
+            if room > 0:
+                self._wake.clear()
+                rows = await self.store.call(store.outbox_batch, room, list(inflight.values()))
+                for row in rows:
+                    mid = link.publish(row.topic, row.payload, row.qos, row.retain)
+                    if mid is None:
+                        self._lost.set()
+                        break
+                    if row.qos == 0:
+                        await self.store.call(store.outbox_done, [row.id])
+                        continue
+                    inflight[mid] = row.id
+                if len(rows) == room:
+                    continue  # more waiting: fill the window again once acks come
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            except TimeoutError:
+                pass
+
+    async def _say_offline(self, link: Link) -> None:
+        """On a clean stop, retain ``offline`` ourselves: a clean DISCONNECT suppresses the Will."""
+        if self._lost.is_set():
+            return
+        topic, payload = self._offline()
+        mid = link.publish(topic, payload, qos=1, retain=True)
+        if mid is None:
+            return
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and not any(a.mid == mid for a in self._acks):
+            await asyncio.sleep(0.02)
+
+    def describe(self) -> dict[str, object]:
+        s = self.link_state
+        return {"state": s.state, "since_s": round(time.monotonic() - s.since_mono, 1),
+                "last_error": s.last_error, "connects": s.connects, "published": s.published,
+                "refused": s.refused}
+
+
+async def _wait(stop: asyncio.Event, seconds: float, beat: Callable[[], None]) -> None:
+    """Sleep up to ``seconds`` or until ``stop``; keep beating so the watchdog sees us alive."""
+    end = time.monotonic() + seconds
+    while not stop.is_set():
+        beat()
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=min(left, 1.0))
+        except TimeoutError:
+            pass
+

@@ -1,0 +1,454 @@
+"""The SQLite store: readings, the alert audit log, open alerts, the outbox.
+
+One :class:`Store` owns one connection and is used from one thread only
+(:class:`~edge_agent.store.runner.StoreRunner` gives it that thread). WAL with
+``synchronous=FULL`` makes every commit durable on return, which is what an
+alert event needs before anyone is told about it; readings are written in
+batches so the SD card sees few syncs.
+
+The outbox is the single source of truth for delivery: a row leaves only
+after the broker acknowledged it. It is bounded by bytes: past the bound (or
+below the free-disk reserve) the oldest telemetry is shed and counted; alert
+events are never shed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from edge_agent.errors import StoreError
+from edge_agent.model import AlertEvent, Hazard, Level
+from edge_agent.pipeline.alerts import OpenAlert
+from edge_agent.store.schema import migrate
+
+DB_NAME = "edge-agent.db"
+
+#: Outbox priorities: lower is sent first.
+PRIORITY_ALERT = 0
+PRIORITY_CONTROL = 1
+PRIORITY_TELEMETRY = 2
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    kind: str  # "alert", "active", "cap", "cmd_result", "telemetry", "discovery"
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = False
+    priority: int = PRIORITY_ALERT
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    kind: str
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    attempts: int
+
+
+@dataclass(slots=True)
+class EventCommit:
+    """An alert event to commit, its outbox rows rendered once its seq is known."""
+
+    event: AlertEvent
+    render: Callable[[AlertEvent], tuple[dict[str, Any], list[OutboxRow]]]
+    state_after: OpenAlert | None
+    #: Retained topic that carries the sensor's worst open alert (empty when none).
+    active_topic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    seq: int
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenReport:
+    """What happened when the store was opened; the agent turns problems into device alerts."""
+
+    path: Path
+    created: bool
+    migrations: list[int]
+    moved_aside: Path | None = None
+    problem: str | None = None
+
+
+class Store:
+    """Synchronous store; call from one thread only."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, outbox_max_bytes: int,
+                 min_free_bytes: int) -> None:
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.path = path
+        self.outbox_max_bytes = outbox_max_bytes
+        self.min_free_bytes = min_free_bytes
+        self._outbox_bytes = int(
+            conn.execute("SELECT coalesce(sum(bytes), 0) FROM outbox").fetchone()[0])
+        self._disk_checked = -1e18
+        self._disk_low = False
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, state_dir: Path, *, outbox_max_bytes: int = 64 * 1024 * 1024,
+             min_free_bytes: int = 0) -> tuple[Store, OpenReport]:
+        """Open (creating or migrating) the store in ``state_dir``.
+
+        A database that fails ``quick_check`` is moved aside with its WAL and a
+        fresh one is started: a warning node must keep warning, and the report
+        says what happened so an operator is told.
+        """
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create state directory {state_dir}: {exc}") from exc
+        path = state_dir / DB_NAME
+        created = not path.exists()
+        moved, problem = None, None
+        try:
+            conn = _connect(path)
+            ok = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if ok != "ok":
+                conn.close()
+                raise sqlite3.DatabaseError(f"quick_check: {ok}")
+        except sqlite3.DatabaseError as exc:
+            problem = f"database {path} is corrupt ({exc}); moved aside, started a fresh one"
+            moved = _move_aside(path)
+            conn = _connect(path)
+            created = True
+        try:
+            applied = migrate(sqlite_utils.Database(conn))
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"cannot migrate {path}: {exc}") from exc
+        store = cls(conn, path, outbox_max_bytes=outbox_max_bytes, min_free_bytes=min_free_bytes)
+        return store, OpenReport(path, created, applied, moved, problem)
+
+    def close(self) -> None:
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+        self.conn.close()
+
+    # -- alert events ---------------------------------------------------------------------
+
+    def commit_events(self, items: Sequence[EventCommit], boot_id: str) -> list[Committed]:
+        """Assign seqs and commit events, audit rows, alert state and outbox rows durably."""
+        out: list[Committed] = []
+        with self.db.atomic():
+            for item in items:
+                ev = item.event
+                seq = self._next("alert_seq")
+                ev.seq = seq
+                payload, rows = item.render(ev)
+                self.conn.execute(
+                    "INSERT INTO alert_events (seq, alert_id, sensor_id, hazard, event, level, "
+                    "value, unit, reason, ts, clock_synced, t_mono, boot_id, payload) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (seq, ev.alert_id, ev.sensor_id, ev.hazard.value, ev.event.value,
+                     ev.level.label, ev.value, ev.unit, json.dumps(ev.reason, ensure_ascii=False),
+                     ev.ts.isoformat(), int(ev.clock_synced), ev.t_mono, boot_id,
+                     json.dumps(payload, ensure_ascii=False)),
+                )
+                st = item.state_after
+                if st is None:
+                    self.conn.execute("DELETE FROM alert_state WHERE sensor_id=? AND hazard=?",
+                                      (ev.sensor_id, ev.hazard.value))
+                else:
+                    self.conn.execute(
+                        "INSERT OR REPLACE INTO alert_state (sensor_id, hazard, alert_id, level, "
+                        "acknowledged, suppressed_level, updated_seq) VALUES (?,?,?,?,?,?,?)",
+                        (st.sensor_id, st.hazard.value, st.alert_id, int(st.level),
+                         int(st.acknowledged), int(st.suppressed_level), seq),
+                    )
+                for row in rows:
+                    self._enqueue(row)
+                if item.active_topic:
+                    latest = self.latest_open_event(ev.sensor_id)
+                    body = b"" if latest is None else json.dumps(
+                        latest, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                    self._enqueue(OutboxRow("active", item.active_topic, body, retain=True))
+                out.append(Committed(seq, payload))
+        return out
+
+    def latest_open_event(self, sensor_id: str) -> dict[str, Any] | None:
+        """The latest event payload of the worst open alert on a sensor (for the retained topic)."""
+        row = self.conn.execute(
+            "SELECT e.payload FROM alert_state s JOIN alert_events e ON e.seq = s.updated_seq "
+            "WHERE s.sensor_id = ? ORDER BY s.level DESC, s.updated_seq DESC LIMIT 1",
+            (sensor_id,),
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def open_alerts(self) -> list[OpenAlert]:
+        rows = self.conn.execute(
+            "SELECT sensor_id, hazard, alert_id, level, acknowledged, suppressed_level "
+            "FROM alert_state").fetchall()
+        return [OpenAlert(r[0], Hazard(r[1]), r[2], Level(r[3]), bool(r[4]), Level(r[5]))
+                for r in rows]
+
+    def events_since(self, seq: int = 0, limit: int = 10000) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT payload FROM alert_events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    # -- readings and telemetry -------------------------------------------------------------
+
+    def add_readings(self, rows: Iterable[tuple[Any, ...]]) -> int:
+        """Insert a batch of readings in one transaction."""
+        with self.db.atomic():
+            cur = self.conn.executemany(
+                "INSERT INTO readings (sensor_id, quantity, value, unit, quality, score, ts, "
+                "clock_synced, t_mono, boot_id) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        return cur.rowcount
+
+    def prune_readings(self, *, boot_id: str, older_than_mono: float,
+                       older_than_ts: datetime | None) -> int:
+        """Drop raw readings past retention.
+
+        This boot's readings are judged on the monotonic clock, earlier boots'
+        on the wall clock and only when it is synced, so a clock jump never
+        expires data wrongly.
+        """
+        with self.db.atomic():
+            n = self.conn.execute(
+                "DELETE FROM readings WHERE boot_id = ? AND t_mono < ?",
+                (boot_id, older_than_mono)).rowcount
+            if older_than_ts is not None:
+                n += self.conn.execute(
+                    "DELETE FROM readings WHERE boot_id != ? AND ts < ?",
+                    (boot_id, older_than_ts.isoformat())).rowcount
+        return n
+
+    def add_telemetry(self, renders: Sequence[Callable[[int], OutboxRow]]) -> int:
+        """Enqueue telemetry rows (each rendered with its telemetry seq); return rows shed."""
+        with self.db.atomic():
+            for render in renders:
+                self._enqueue(render(self._next("telemetry_seq")))
+            shed = self._shed_if_needed()
+        return shed
+
+    def enqueue(self, rows: Sequence[OutboxRow]) -> None:
+        with self.db.atomic():
+            for row in rows:
+                self._enqueue(row)
+
+    # -- outbox --------------------------------------------------------------------------------
+
+    def _enqueue(self, row: OutboxRow) -> None:
+        if row.retain:
+            # A newer retained state supersedes undelivered older ones for the same
+            # topic; otherwise a resend after reconnect could re-retain a stale state.
+            freed = self.conn.execute(
+                "SELECT coalesce(sum(bytes), 0) FROM outbox WHERE topic = ? AND attempts = 0",
+                (row.topic,)).fetchone()[0]
+            self.conn.execute("DELETE FROM outbox WHERE topic = ? AND attempts = 0", (row.topic,))
+            self._outbox_bytes -= int(freed)
+        size = len(row.payload) + len(row.topic) + 64
+        self.conn.execute(
+            "INSERT INTO outbox (kind, priority, topic, payload, qos, retain, bytes, created_ts) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (row.kind, row.priority, row.topic, row.payload, row.qos, int(row.retain), size,
+             datetime.now(UTC).isoformat()),
+        )
+        self._outbox_bytes += size
+
+    def _shed_if_needed(self) -> int:
+        """Shed the oldest telemetry while over the byte bound or the disk reserve."""
+        over = self._outbox_bytes - self.outbox_max_bytes
+        if self._disk_is_low():
+            over = max(over, 1)
+        if over <= 0:
+            return 0
+        shed_rows = shed_bytes = 0
+        rows = self.conn.execute(
+            "SELECT id, bytes FROM outbox WHERE kind = 'telemetry' AND attempts = 0 "
+            "ORDER BY id").fetchall()
+        doomed = []
+        for row_id, size in rows:
+            if shed_bytes >= over:
+                break
+            doomed.append((row_id,))
+            shed_rows += 1
+            shed_bytes += size
+        if doomed:
+            self.conn.executemany("DELETE FROM outbox WHERE id = ?", doomed)
+            self._outbox_bytes -= shed_bytes
+            self._add("shed_rows", shed_rows)
+            self._add("shed_bytes", shed_bytes)
+        return shed_rows
+
+    def _disk_is_low(self) -> bool:
+        if self.min_free_bytes <= 0:
+            return False
+        now = time.monotonic()
+        if now - self._disk_checked > 10.0:
+            self._disk_checked = now
+            try:
+                self._disk_low = shutil.disk_usage(self.path.parent).free < self.min_free_bytes
+            except OSError:
+                self._disk_low = False
+        return self._disk_low
+
+    def outbox_batch(self, limit: int, exclude: Iterable[int] = ()) -> list[OutboxItem]:
+        """The next rows to send: alert events first, then by age. Marks them attempted."""
+        skip = set(exclude)
+        rows = self.conn.execute(
+            "SELECT id, kind, topic, payload, qos, retain, attempts FROM outbox "
+            "WHERE last_error IS NULL ORDER BY priority, id LIMIT ?",
+            (limit + len(skip),)).fetchall()
+        items = [OutboxItem(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5]), r[6])
+                 for r in rows if r[0] not in skip][:limit]
+        if items:
+            with self.db.atomic():
+                self.conn.executemany("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?",
+                                      [(i.id,) for i in items])
+        return items
+
+    def outbox_done(self, ids: Sequence[int]) -> None:
+        """Rows acknowledged by the broker leave the outbox (with older rows of a retained topic)."""
+        if not ids:
+            return
+        with self.db.atomic():
+            for row_id in ids:
+                row = self.conn.execute("SELECT topic, retain, bytes FROM outbox WHERE id = ?",
+                                        (row_id,)).fetchone()
+                if row is None:
+                    continue
+                topic, retain, size = row
+                if retain:
+                    older = self.conn.execute(
+                        "SELECT coalesce(sum(bytes), 0) FROM outbox WHERE topic = ? AND id < ?",
+                        (topic, row_id)).fetchone()[0]
+                    self.conn.execute("DELETE FROM outbox WHERE topic = ? AND id < ?",
+                                      (topic, row_id))
+                    self._outbox_bytes -= int(older)
+                self.conn.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
+                self._outbox_bytes -= int(size)
+            self.set_meta("last_publish_ts", datetime.now(UTC).isoformat())
+
+    def outbox_failed(self, row_id: int, error: str) -> None:
+        """A row the broker refused (e.g. not authorised): parked, visible, never 'delivered'."""
+        with self.db.atomic():
+            self.conn.execute("UPDATE outbox SET last_error = ? WHERE id = ?", (error, row_id))
+
+    def outbox_retry_failed(self) -> int:
+        """Put parked rows back in line (after a config reload or an operator's fix)."""
+        with self.db.atomic():
+            return self.conn.execute(
+                "UPDATE outbox SET last_error = NULL WHERE last_error IS NOT NULL").rowcount
+
+    def backlog(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for kind, n, size, failed in self.conn.execute(
+            "SELECT kind, count(*), coalesce(sum(bytes),0), "
+            "sum(last_error IS NOT NULL) FROM outbox GROUP BY kind"):
+            out[kind] = {"rows": int(n), "bytes": int(size), "refused": int(failed or 0)}
+        return out
+
+    @property
+    def outbox_bytes(self) -> int:
+        return self._outbox_bytes
+
+    # -- counters, meta, checkpoints, commands ------------------------------------------------
+
+    def _next(self, name: str) -> int:
+        row = self.conn.execute(
+            "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", (name,)
+        ).fetchone()
+        return int(row[0])
+
+    def _add(self, name: str, amount: int) -> None:
+        self.conn.execute("UPDATE counters SET value = value + ? WHERE name = ?", (amount, name))
+
+    def counters(self) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self.conn.execute("SELECT name, value FROM counters")}
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def set_meta_many(self, values: dict[str, str]) -> None:
+        with self.db.atomic():
+            for k, v in values.items():
+                self.set_meta(k, v)
+
+    def meta(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.conn.execute("SELECT key, value FROM meta")}
+
+    def save_checkpoints(self, rows: Iterable[tuple[str, str, str, bytes]]) -> None:
+        now = datetime.now(UTC).isoformat()
+        with self.db.atomic():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO checkpoints (sensor_id, quantity, fingerprint, state, "
+                "saved_ts) VALUES (?,?,?,?,?)", [(*r, now) for r in rows])
+
+    def load_checkpoints(self) -> list[tuple[str, str, str, bytes]]:
+        return [(r[0], r[1], r[2], bytes(r[3])) for r in self.conn.execute(
+            "SELECT sensor_id, quantity, fingerprint, state FROM checkpoints")]
+
+    def record_command(self, name: str, cmd_id: str | None, payload: str, outcome: str,
+                       detail: str) -> None:
+        with self.db.atomic():
+            self.conn.execute(
+                "INSERT INTO commands (ts, name, cmd_id, payload, outcome, detail) "
+                "VALUES (?,?,?,?,?,?)",
+                (datetime.now(UTC).isoformat(), name, cmd_id, payload, outcome, detail))
+
+    def last_readings(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT r.sensor_id, r.quantity, r.value, r.unit, r.quality, r.ts FROM readings r "
+            "JOIN (SELECT sensor_id, quantity, max(id) AS id FROM readings "
+            "GROUP BY sensor_id, quantity) m ON m.id = r.id ORDER BY r.sensor_id").fetchall()
+        keys = ("sensor_id", "quantity", "value", "unit", "quality", "ts")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # FULL: every commit syncs the WAL, so a committed alert survives a power cut.
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute("PRAGMA journal_size_limit=4194304")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+def _move_aside(path: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(path) + suffix)
+        if src.exists():
+            os.replace(src, Path(str(target) + suffix))
+    return target
+
+
+def open_readonly(state_dir: Path) -> sqlite3.Connection:
+    """A read-only connection for ``status`` and ``audit``: never blocks the daemon's writes."""
+    path = state_dir / DB_NAME
+    if not path.exists():
+        raise StoreError(f"no store at {path}: has the agent run with this state_dir?")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
+

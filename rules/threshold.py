@@ -1,0 +1,100 @@
+"""``threshold``: fixed levels on the value, with hysteresis.
+
+The simplest rule and the one installers trust most: "above 1.2 m is orange".
+Hysteresis keeps an alert from flapping when the value hovers at a threshold:
+once at a level, the value must fall ``hysteresis`` below that level's
+threshold before this rule stops asking for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from edge_agent.model import ALERT_LEVELS, Hazard, Level, Scored
+from edge_agent.options import Option
+from edge_agent.rules.base import PackInfo, Rule, Verdict
+
+
+def _level_option(level: str) -> Option:
+    return Option(float, f"value at or beyond which this rule asks for {level}", default=None)
+
+
+class ThresholdRule(Rule):
+    kind: ClassVar[str] = "threshold"
+    summary: ClassVar[str] = "Fixed per-level thresholds on the value, with hysteresis."
+    params: ClassVar[Mapping[str, Option]] = {
+        "blue": _level_option("blue"),
+        "yellow": _level_option("yellow"),
+        "orange": _level_option("orange"),
+        "red": _level_option("red"),
+        "hysteresis": Option(
+            float, "how far back past a level's threshold the value must go to leave it",
+            default=0.0, min=0,
+        ),
+        "per": Option(
+            float, "divide the value by this before comparing, e.g. the floor area in m² "
+            "to grade an occupancy count as density in persons/m²", default=1.0, min=1e-9,
+        ),
+        "direction": Option(
+            str, "'above': high values are dangerous; 'below': low values are",
+            default="above", choices=("above", "below"),
+        ),
+        "quantity": Option(str, "the quantity this rule reads (default: the pack's)", default=None),
+        "hazard": Option(
+            str, "the hazard this rule raises (default: the pack's)", default=None,
+            choices=[h.value for h in Hazard],
+        ),
+    }
+
+    def __init__(self, rule_id: str, params: Mapping[str, Any], pack: PackInfo) -> None:
+        super().__init__(rule_id, params, pack)
+        self.sign = 1.0 if params.get("direction", "above") == "above" else -1.0
+        self.hysteresis = float(params.get("hysteresis") or 0.0)
+        self.per = float(params.get("per") or 1.0)
+        self.levels: list[tuple[Level, float]] = [
+            (lvl, float(params[lvl.label]))
+            for lvl in ALERT_LEVELS
+            if lvl.label is not None and params.get(lvl.label) is not None
+        ]
+
+    @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+        given = [(lvl, params[lvl.label]) for lvl in ALERT_LEVELS
+                 if lvl.label is not None and params.get(lvl.label) is not None]
+        if not given:
+            return [("blue", "give at least one level threshold (blue, yellow, orange or red)")]
+        sign = 1.0 if params.get("direction", "above") == "above" else -1.0
+        problems = []
+        for (lo, lo_v), (hi, hi_v) in zip(given, given[1:], strict=False):
+            if sign * hi_v <= sign * lo_v:
+                word = "above" if sign > 0 else "below"
+                problems.append((hi.label or "", f"{hi.label} ({hi_v:g}) must be {word} "
+                                 f"{lo.label} ({lo_v:g})"))
+        return problems
+
+    def level_for(self, value: float, current: Level) -> tuple[Level, float | None]:
+        """The level asked for and the threshold that decided it."""
+        v = self.sign * value
+        level, threshold = Level.NONE, None
+        for lvl, thr in self.levels:
+            t = self.sign * thr
+            holding = lvl <= current and v >= t - self.hysteresis
+            if v >= t or holding:
+                level, threshold = lvl, thr
+        return level, threshold
+
+    def evaluate(self, scored: Scored, current: Level) -> Verdict | None:
+        raw = scored.reading.value
+        measured = raw / self.per
+        level, threshold = self.level_for(measured, current)
+        reason: dict[str, Any] = {
+            "rule": self.rule_id,
+            "kind": self.kind,
+            "value": measured,
+            "threshold": threshold,
+            "direction": "above" if self.sign > 0 else "below",
+        }
+        if self.per != 1.0:
+            reason["per"] = self.per
+        return Verdict(hazard=self.hazard, level=level, value=raw, reason=reason)
