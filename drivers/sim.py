@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
 from edge_agent.drivers.base import Driver, DriverContext
+
 from edge_agent.model import Reading
 from edge_agent.options import Option, positive
 
@@ -41,8 +42,9 @@ class SimDriver(Driver):
     )
     options: ClassVar[Mapping[str, Option]] = {
         "scenario": Option(str, "which hazard to simulate", choices=tuple(SCENARIOS)),
-        "cycle_s": Option(float, "length of one rise-and-clear cycle in seconds", default=60.0,
-                          check=positive),
+        "cycle_s": Option(
+            float, "length of one rise-and-clear cycle in seconds", default=60.0, check=positive
+        ),
         "interval_s": Option(float, "seconds between readings", default=1.0, check=positive),
         "phase_s": Option(float, "start this many seconds into the cycle", default=0.0, min=0),
         "peak": Option(float, "peak as a multiple of the red threshold", default=1.3, min=1.01),
@@ -51,7 +53,10 @@ class SimDriver(Driver):
     }
     sample: ClassVar[Mapping[str, Any]] = {"scenario": "smoke", "interval_s": 0.01}
     quantities: ClassVar[Mapping[str, str]] = {
-        "pm2_5": "µg/m³", "water_level": "m", "occupancy": "persons"}
+        "pm2_5": "µg/m³",
+        "water_level": "m",
+        "occupancy": "persons",
+    }
 
     def __init__(self, sensor_id: str, options: Mapping[str, Any], context: DriverContext) -> None:
         super().__init__(sensor_id, options, context)
@@ -124,6 +129,9 @@ def _pack_levels(pack_name: str) -> list[float]:
     for spec in pack.rules:
         if spec.kind == "threshold":
             per = float(spec.params.get("per") or 1.0)
-            return [float(spec.params[lvl]) * per for lvl in ("blue", "yellow", "orange", "red")
-                    if spec.params.get(lvl) is not None]
+            return [
+                float(spec.params[lvl]) * per
+                for lvl in ("blue", "yellow", "orange", "red")
+                if spec.params.get(lvl) is not None
+            ]
     raise ValueError(f"pack {pack_name!r} has no threshold rule to simulate")

@@ -42,8 +42,14 @@ class Option:
 
     def type_name(self) -> str:
         types = self.type if isinstance(self.type, tuple) else (self.type,)
-        names = {float: "number", int: "integer", str: "string", bool: "boolean",
-                 dict: "table", list: "array"}
+        names = {
+            float: "number",
+            int: "integer",
+            str: "string",
+            bool: "boolean",
+            dict: "table",
+            list: "array",
+        }
         return " or ".join(names.get(t, t.__name__) for t in types)
 
     def validate(self, value: Any) -> str | None:
@@ -51,11 +57,11 @@ class Option:
         types = self.type if isinstance(self.type, tuple) else (self.type,)
         ok = False
         for t in types:
-            if t is float and isinstance(value, int | float) and not isinstance(value, bool):
-                ok = True
-            elif t is int and isinstance(value, int) and not isinstance(value, bool):
-                ok = True
-            elif t not in (float, int) and isinstance(value, t):
+            if (
+                (t is float and isinstance(value, int | float) and not isinstance(value, bool))
+                or (t is int and isinstance(value, int) and not isinstance(value, bool))
+                or (t not in (float, int) and isinstance(value, t))
+            ):
                 ok = True
         if not ok:
             return f"expected {self.type_name()}, got {_describe(value)}"
@@ -74,8 +80,14 @@ class Option:
 
 
 def _describe(value: Any) -> str:
-    kind = {bool: "boolean", int: "integer", float: "number", str: "string",
-            dict: "table", list: "array"}.get(type(value), type(value).__name__)
+    kind = {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        dict: "table",
+        list: "array",
+    }.get(type(value), type(value).__name__)
     text = repr(value)
     if len(text) > 40:
         text = text[:37] + "..."

@@ -25,6 +25,9 @@ from edge_agent.registry import RULE_KIND_GROUP, Registry
 if TYPE_CHECKING:
     from edge_agent.rules.base import PackInfo, Rule
 
+#: The id of the sensor-fault rule added to every pack that has none of its own.
+DEFAULT_FAULT_RULE = "sensor-fault"
+
 PACK_KEYS: dict[str, Option] = {
     "name": Option(str, "the pack's name"),
     "hazard": Option(str, "what the pack's alerts are about", choices=[h.value for h in Hazard]),
@@ -177,6 +180,12 @@ def parse_pack(text: str, label: str, registry: Registry) -> RulePack:
     if not specs and not problems:
         problems.add("", "a rule pack needs at least one rule table, e.g. [[threshold]]")
     problems.raise_if_any()
+    if registry.has(RULE_KIND_GROUP, "fault") and not any(s.kind == "fault" for s in specs):
+        # Every sensor is watched for silence, whatever its pack: in a warning
+        # system a sensor that stops talking must never read as "all clear".
+        # Tune it per sensor with overrides = { sensor-fault = { stale_after_s = 120 } }.
+        defaults, _ = validate_table({}, registry.rule_kind("fault").params)
+        specs.append(RuleSpec(kind="fault", id=DEFAULT_FAULT_RULE, params=defaults))
     return RulePack(
         name=values["name"],
         hazard=Hazard(values["hazard"]),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from edge_agent.drivers.base import FrameStats
+
 from edge_agent.model import Hazard, Level, Scored
 from edge_agent.options import Option
 

@@ -8,12 +8,14 @@ threshold before this rule stops asking for it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from edge_agent.rules.base import PackInfo, Rule, Verdict
+
 from edge_agent.model import ALERT_LEVELS, Hazard, Level, Scored
 from edge_agent.options import Option
-from edge_agent.rules.base import PackInfo, Rule, Verdict
 
 
 def _level_option(level: str) -> Option:
@@ -29,20 +31,29 @@ class ThresholdRule(Rule):
         "orange": _level_option("orange"),
         "red": _level_option("red"),
         "hysteresis": Option(
-            float, "how far back past a level's threshold the value must go to leave it",
-            default=0.0, min=0,
+            float,
+            "how far back past a level's threshold the value must go to leave it",
+            default=0.0,
+            min=0,
         ),
         "per": Option(
-            float, "divide the value by this before comparing, e.g. the floor area in m² "
-            "to grade an occupancy count as density in persons/m²", default=1.0, min=1e-9,
+            float,
+            "divide the value by this before comparing, e.g. the floor area in m² "
+            "to grade an occupancy count as density in persons/m²",
+            default=1.0,
+            min=1e-9,
         ),
         "direction": Option(
-            str, "'above': high values are dangerous; 'below': low values are",
-            default="above", choices=("above", "below"),
+            str,
+            "'above': high values are dangerous; 'below': low values are",
+            default="above",
+            choices=("above", "below"),
         ),
         "quantity": Option(str, "the quantity this rule reads (default: the pack's)", default=None),
         "hazard": Option(
-            str, "the hazard this rule raises (default: the pack's)", default=None,
+            str,
+            "the hazard this rule raises (default: the pack's)",
+            default=None,
             choices=[h.value for h in Hazard],
         ),
     }
@@ -60,17 +71,21 @@ class ThresholdRule(Rule):
 
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> list[tuple[str, str]]:
-        given = [(lvl, params[lvl.label]) for lvl in ALERT_LEVELS
-                 if lvl.label is not None and params.get(lvl.label) is not None]
+        given = [
+            (lvl, params[lvl.label])
+            for lvl in ALERT_LEVELS
+            if lvl.label is not None and params.get(lvl.label) is not None
+        ]
         if not given:
             return [("blue", "give at least one level threshold (blue, yellow, orange or red)")]
         sign = 1.0 if params.get("direction", "above") == "above" else -1.0
         problems = []
-        for (lo, lo_v), (hi, hi_v) in zip(given, given[1:], strict=False):
+        for (lo, lo_v), (hi, hi_v) in itertools.pairwise(given):
             if sign * hi_v <= sign * lo_v:
                 word = "above" if sign > 0 else "below"
-                problems.append((hi.label or "", f"{hi.label} ({hi_v:g}) must be {word} "
-                                 f"{lo.label} ({lo_v:g})"))
+                problems.append(
+                    (hi.label or "", f"{hi.label} ({hi_v:g}) must be {word} {lo.label} ({lo_v:g})")
+                )
         return problems
 
     def level_for(self, value: float, current: Level) -> tuple[Level, float | None]:

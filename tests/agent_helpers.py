@@ -13,10 +13,20 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 
 
-def sim_config(state_dir: Path, broker_url: str, *, scenarios: tuple[str, ...] = ("smoke",),
-               cycle_s: float = 30.0, interval_s: float = 0.5, raise_after_s: float = 2.0,
-               clear_after_s: float = 3.0, extra: str = "", site: str = "test-site",
-               device: str = "test-pi", mqtt_extra: str = "") -> str:
+def sim_config(
+    state_dir: Path,
+    broker_url: str,
+    *,
+    scenarios: tuple[str, ...] = ("smoke",),
+    cycle_s: float = 30.0,
+    interval_s: float = 0.5,
+    raise_after_s: float = 2.0,
+    clear_after_s: float = 3.0,
+    extra: str = "",
+    site: str = "test-site",
+    device: str = "test-pi",
+    mqtt_extra: str = "",
+) -> str:
     sensors = "\n".join(
         f'''
 [[sensors]]
@@ -28,7 +38,9 @@ cycle_s = {cycle_s}
 interval_s = {interval_s}
 location = {{ building = "7", floor = "B1", zone = "{sc} zone" }}
 overrides = {{ raise_after_s = {raise_after_s}, clear_after_s = {clear_after_s} }}
-''' for sc in scenarios)
+'''
+        for sc in scenarios
+    )
     return f'''
 [agent]
 site_id = "{site}"
@@ -59,13 +71,17 @@ def write_config(path: Path, text: str) -> Path:
     return path
 
 
-def start_agent(config: Path, *, log: Path | None = None,
-                env: dict[str, str] | None = None) -> subprocess.Popen[Any]:
+def start_agent(
+    config: Path, *, log: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[Any]:
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(
         [sys.executable, "-m", "edge_agent", "run", "--config", str(config), "-v"],
-        stdout=out, stderr=subprocess.STDOUT, cwd=str(REPO),
-        env={**os.environ, **(env or {})})
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd=str(REPO),
+        env={**os.environ, **(env or {})},
+    )
 
 
 def stop_agent(proc: subprocess.Popen[Any], *, kill: bool = False, timeout: float = 15) -> int:

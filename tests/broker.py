@@ -22,11 +22,13 @@ def free_port() -> int:
 
 def mosquitto_path() -> str:
     found = shutil.which("mosquitto") or next(
-        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()),
-        None)
+        (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()), None
+    )
     if found is None:
-        raise RuntimeError("mosquitto is not installed: run ./dev test (it installs it), "
-                           "or `sudo apt-get install mosquitto`")
+        raise RuntimeError(
+            "mosquitto is not installed: run ./dev test (it installs it), "
+            "or `sudo apt-get install mosquitto`"
+        )
     return found
 
 
@@ -53,13 +55,15 @@ class Broker:
             "max_queued_messages 100000\n"
             f"log_dest file {self.workdir / 'mosquitto.log'}\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
-            f"{self.extra_conf}\n")
+            f"{self.extra_conf}\n"
+        )
         return conf
 
     def start(self, timeout: float = 10.0) -> None:
         conf = self.write_conf()
-        self.proc = subprocess.Popen([mosquitto_path(), "-c", str(conf)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            [mosquitto_path(), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

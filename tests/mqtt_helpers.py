@@ -32,8 +32,11 @@ class Collector:
     def __init__(self, port: int, topic: str = "#", *, client_id: str | None = None) -> None:
         self.msgs: list[Msg] = []
         self._lock = threading.Lock()
-        self.client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
-                                  client_id=client_id or "", protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=client_id or "",
+            protocol=mqtt.MQTTv5,
+        )
         self.topic = topic
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(self.topic, qos=1)

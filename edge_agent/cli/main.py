@@ -14,15 +14,21 @@ from edge_agent import __version__
 
 #: name -> (module, one-line help). Order is the order shown in --help.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("edge_agent.cli.demo", "run the full pipeline on simulated smoke, water and crowd "
-             "sensors"),
+    "demo": (
+        "edge_agent.cli.demo",
+        "run the full pipeline on simulated smoke, water and crowd sensors",
+    ),
     "run": ("edge_agent.cli.run", "run the agent (the daemon) with a config file"),
-    "check-config": ("edge_agent.cli.check_config", "validate a config and its rule packs "
-                     "(exit 2 on any problem)"),
+    "check-config": (
+        "edge_agent.cli.check_config",
+        "validate a config and its rule packs (exit 2 on any problem)",
+    ),
     "status": ("edge_agent.cli.status", "show active alerts, outbox backlog, last readings"),
     "probe": ("edge_agent.cli.probe", "read a few values from one sensor: the wiring check"),
-    "replay": ("edge_agent.cli.replay", "run recorded CSV data through detection, rules and "
-               "alerts"),
+    "replay": (
+        "edge_agent.cli.replay",
+        "run recorded CSV data through detection, rules and alerts",
+    ),
     "tail": ("edge_agent.cli.tail", "print alerts from a broker as people read them"),
     "audit": ("edge_agent.cli.audit", "export the audit trail of alert events and commands"),
 }
@@ -39,8 +45,12 @@ def usage() -> str:
         "commands:",
     ]
     lines += [f"  {name.ljust(width)}  {help_}" for name, (_, help_) in COMMANDS.items()]
-    lines += ["", "options:", "  --version  print the version and exit",
-              "  -h, --help  show this help"]
+    lines += [
+        "",
+        "options:",
+        "  --version  print the version and exit",
+        "  -h, --help  show this help",
+    ]
     return "\n".join(lines)
 
 

@@ -14,10 +14,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="edge-agent run",
         description="Run the agent: read sensors, detect, raise graded alerts, store them, "
-        "publish them over MQTT. Stops cleanly on SIGTERM/SIGINT.")
+        "publish them over MQTT. Stops cleanly on SIGTERM/SIGINT.",
+    )
     parser.add_argument("--config", required=True, help="path to the agent's TOML config")
-    parser.add_argument("-v", "--verbose", action="count", default=1,
-                        help="more log output (-vv for debug)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=1, help="more log output (-vv for debug)"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     args = parser.parse_args(argv)
     setup_logging(0 if args.quiet else args.verbose)

@@ -33,6 +33,8 @@ from edge_agent.options import Option, validate_table
 from edge_agent.registry import DRIVER_GROUP, Registry
 from edge_agent.rulepacks import RulePack, builtin_pack_names, detection_options, load_pack
 
+#: Alerts about the node itself (store, broker refusals) use this sensor id.
+NODE_SENSOR_ID = "node"
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 LOCALES = ("zh-CN", "en")
 
@@ -40,7 +42,10 @@ LOCALES = ("zh-CN", "en")
 def _id_check(value: Any) -> str | None:
     if ID_RE.match(value):
         return None
-    return f"{value!r} is not a valid id: use 1-64 letters, digits, '_' or '-' (it becomes an MQTT topic level)"
+    return (
+        f"{value!r} is not a valid id: use 1-64 letters, digits, '_' or '-' "
+        "(it becomes an MQTT topic level)"
+    )
 
 
 def _topic_check(value: Any) -> str | None:
@@ -52,29 +57,38 @@ def _topic_check(value: Any) -> str | None:
 AGENT_KEYS: dict[str, Option] = {
     "site_id": Option(str, "the site (community, estate) this node belongs to", check=_id_check),
     "device_id": Option(str, "this node's id, unique within the site", check=_id_check),
-    "state_dir": Option(str, "folder for the SQLite store (relative to this file)",
-                        default="/var/lib/edge-agent"),
+    "state_dir": Option(
+        str, "folder for the SQLite store (relative to this file)", default="/var/lib/edge-agent"
+    ),
     "locale": Option(str, "language of alert text", default="zh-CN", choices=LOCALES),
     "name": Option(str, "a human name for this node", default=None),
 }
 
 MQTT_KEYS: dict[str, Option] = {
-    "url": Option(str, "broker URL, mqtt://host:1883 or mqtts://host:8883",
-                  default="mqtt://localhost:1883"),
+    "url": Option(
+        str, "broker URL, mqtt://host:1883 or mqtts://host:8883", default="mqtt://localhost:1883"
+    ),
     "topic_prefix": Option(str, "first topic level", default="edge", check=_topic_check),
     "protocol": Option(str, "MQTT protocol version", default="5", choices=("5", "3.1.1")),
     "client_id": Option(str, "MQTT client id (default: edge-agent-SITE-DEVICE)", default=None),
-    "keepalive_s": Option(int, "keepalive: a silent link is detected within 1.5x this",
-                          default=30, min=5, max=3600),
-    "session_expiry_s": Option(int, "MQTT 5 session expiry (persistent session)",
-                               default=86400, min=0),
-    "max_inflight": Option(int, "QoS 1 messages awaiting PUBACK at once", default=20,
-                           min=1, max=1000),
+    "keepalive_s": Option(
+        int, "keepalive: a silent link is detected within 1.5x this", default=30, min=5, max=3600
+    ),
+    "session_expiry_s": Option(
+        int, "MQTT 5 session expiry (persistent session)", default=86400, min=0
+    ),
+    "max_inflight": Option(
+        int, "QoS 1 messages awaiting PUBACK at once", default=20, min=1, max=1000
+    ),
     "backoff_initial_s": Option(float, "first reconnect delay", default=1.0, min=0.05),
     "backoff_max_s": Option(float, "reconnect delay cap", default=60.0, min=0.1),
     "username": Option(str, "MQTT username", default=None),
-    "password_file": Option(str, "file holding the MQTT password (mode 0600/0640), or "
-                            "credential:NAME for a systemd credential", default=None),
+    "password_file": Option(
+        str,
+        "file holding the MQTT password (mode 0600/0640), or "
+        "credential:NAME for a systemd credential",
+        default=None,
+    ),
     "ca_file": Option(str, "CA certificate to pin for TLS", default=None),
     "cert_file": Option(str, "client certificate for TLS", default=None),
     "key_file": Option(str, "client private key for TLS", default=None),
@@ -83,32 +97,48 @@ MQTT_KEYS: dict[str, Option] = {
 TELEMETRY_KEYS: dict[str, Option] = {
     "enabled": Option(bool, "publish periodic per-sensor summaries", default=True),
     "interval_s": Option(float, "summary interval in calm times", default=60.0, min=1),
-    "alert_interval_s": Option(float, "summary interval while an alert is open on the sensor",
-                               default=10.0, min=1),
+    "alert_interval_s": Option(
+        float, "summary interval while an alert is open on the sensor", default=10.0, min=1
+    ),
 }
 
 STORE_KEYS: dict[str, Option] = {
-    "outbox_max_bytes": Option(int, "outbox size bound; oldest telemetry is shed beyond it",
-                               default=64 * 1024 * 1024, min=64 * 1024),
-    "min_free_bytes": Option(int, "free disk to keep; telemetry is shed below it",
-                             default=50 * 1024 * 1024, min=0),
+    "outbox_max_bytes": Option(
+        int,
+        "outbox size bound; oldest telemetry is shed beyond it",
+        default=64 * 1024 * 1024,
+        min=64 * 1024,
+    ),
+    "min_free_bytes": Option(
+        int, "free disk to keep; telemetry is shed below it", default=50 * 1024 * 1024, min=0
+    ),
     "readings_retention_h": Option(float, "hours of raw readings kept", default=48.0, min=0),
-    "reading_batch_s": Option(float, "raw readings are written in batches this often",
-                              default=5.0, min=0.1, max=300),
+    "reading_batch_s": Option(
+        float, "raw readings are written in batches this often", default=5.0, min=0.1, max=300
+    ),
 }
 
 CAP_KEYS: dict[str, Option] = {
-    "enabled": Option(bool, "publish every alert event as CAP 1.2 XML on {base}/cap",
-                      default=False),
-    "langs": Option(list, "languages of the CAP info blocks", default=["zh-CN", "en"],
-                    check=lambda v: None if v and all(x in LOCALES for x in v)
-                    else f"must be a non-empty list of {', '.join(LOCALES)}"),
+    "enabled": Option(
+        bool, "publish every alert event as CAP 1.2 XML on {base}/cap", default=False
+    ),
+    "langs": Option(
+        list,
+        "languages of the CAP info blocks",
+        default=["zh-CN", "en"],
+        check=lambda v: (
+            None
+            if v and all(x in LOCALES for x in v)
+            else f"must be a non-empty list of {', '.join(LOCALES)}"
+        ),
+    ),
 }
 
 HA_KEYS: dict[str, Option] = {
     "enabled": Option(bool, "announce entities by Home Assistant MQTT discovery", default=False),
-    "prefix": Option(str, "Home Assistant discovery prefix", default="homeassistant",
-                     check=_topic_check),
+    "prefix": Option(
+        str, "Home Assistant discovery prefix", default="homeassistant", check=_topic_check
+    ),
 }
 
 SENSOR_KEYS: dict[str, Option] = {
@@ -173,8 +203,9 @@ def parse_config(
         problems.add("", f"TOML syntax error: {exc}")
         problems.raise_if_any()
         raise AssertionError("unreachable") from exc
-    return build_config(data, source=source, problems=problems, registry=registry,
-                        check_files=check_files)
+    return build_config(
+        data, source=source, problems=problems, registry=registry, check_files=check_files
+    )
 
 
 def build_config(
@@ -287,8 +318,11 @@ def _mqtt(
             if not p.is_file():
                 problems.add(join("mqtt", key), f"file {str(p)!r} does not exist")
             elif key in ("password_file", "key_file") and p.stat().st_mode & stat.S_IROTH:
-                problems.add(join("mqtt", key), f"{str(p)!r} is readable by everyone: "
-                             f"run `chmod 600 {p}` (or 640 with group edge-agent)")
+                problems.add(
+                    join("mqtt", key),
+                    f"{str(p)!r} is readable by everyone: "
+                    f"run `chmod 600 {p}` (or 640 with group edge-agent)",
+                )
     if (m["cert_file"] is None) != (m["key_file"] is None):
         problems.add("mqtt.cert_file", "give both cert_file and key_file, or neither")
     if m["password_file"] and not m["username"]:
@@ -341,6 +375,11 @@ def _sensors(
             problems.add(join(path, key), msg)
         sid = values.get("id")
         if isinstance(sid, str):
+            if sid == NODE_SENSOR_ID:
+                problems.add(
+                    join(path, "id"),
+                    f"{sid!r} is reserved for alerts about the node itself; choose another id",
+                )
             if sid in seen:
                 problems.add(join(path, "id"), f"duplicate sensor id {sid!r}")
             seen.add(sid)
@@ -350,8 +389,11 @@ def _sensors(
         driver_name = values.get("driver")
         if isinstance(driver_name, str):
             if not registry.has(DRIVER_GROUP, driver_name):
-                problems.add(join(path, "driver"), f"no driver named {driver_name!r} "
-                             f"(installed: {', '.join(registry.driver_names())})")
+                problems.add(
+                    join(path, "driver"),
+                    f"no driver named {driver_name!r} "
+                    f"(installed: {', '.join(registry.driver_names())})",
+                )
             else:
                 try:
                     driver_cls = registry.driver(driver_name)
@@ -361,10 +403,12 @@ def _sensors(
                     driver_options, d_issues = validate_table(extra, driver_cls.options)
                     for key, msg in d_issues:
                         if msg.startswith("unknown key"):
-                            msg = (f"unknown key for a {driver_name} sensor"
-                                   f"{_did_you_mean(key, {**SENSOR_KEYS, **driver_cls.options})}"
-                                   f" (common keys: {', '.join(SENSOR_KEYS)}; {driver_name} keys: "
-                                   f"{', '.join(driver_cls.options) or 'none'})")
+                            msg = (
+                                f"unknown key for a {driver_name} sensor"
+                                f"{_did_you_mean(key, {**SENSOR_KEYS, **driver_cls.options})}"
+                                f" (common keys: {', '.join(SENSOR_KEYS)}; {driver_name} keys: "
+                                f"{', '.join(driver_cls.options) or 'none'})"
+                            )
                         problems.add(join(path, key), msg)
 
         if isinstance(values.get("location"), dict):
@@ -380,9 +424,12 @@ def _sensors(
                 try:
                     pack = load_pack(ref, base_dir, registry)
                 except FileNotFoundError:
-                    problems.add(join(path, "rules"), f"no rule pack {ref!r}: use a built-in "
-                                 f"pack ({', '.join(builtin_pack_names())}) or a path to a .toml "
-                                 f"file (relative paths are relative to this config file)")
+                    problems.add(
+                        join(path, "rules"),
+                        f"no rule pack {ref!r}: use a built-in "
+                        f"pack ({', '.join(builtin_pack_names())}) or a path to a .toml "
+                        f"file (relative paths are relative to this config file)",
+                    )
                 except ConfigError as exc:
                     for line in exc.problems:
                         problems.lines.append(line + f" (rule pack of {path})")
@@ -395,20 +442,24 @@ def _sensors(
         _check_detection(detection or {}, join(path, "detection"), problems)
         if problems or pack is None or not isinstance(sid, str):
             continue
-        loc = {k: (str(v) if isinstance(v, int) and k in ("building", "floor") else v)
-               for k, v in (values["location"] or {}).items()}
-        out.append(SensorConfig(
-            id=sid,
-            driver=str(driver_name),
-            pack=pack,
-            location=loc,
-            driver_options=driver_options,
-            overrides=dict(overrides or {}),
-            detection=dict(detection or {}),
-            name=values["name"],
-            locale=values["locale"],
-            enabled=values["enabled"],
-        ))
+        loc = {
+            k: (str(v) if isinstance(v, int) and k in ("building", "floor") else v)
+            for k, v in (values["location"] or {}).items()
+        }
+        out.append(
+            SensorConfig(
+                id=sid,
+                driver=str(driver_name),
+                pack=pack,
+                location=loc,
+                driver_options=driver_options,
+                overrides=dict(overrides or {}),
+                detection=dict(detection or {}),
+                name=values["name"],
+                locale=values["locale"],
+                enabled=values["enabled"],
+            )
+        )
     return out
 
 
@@ -432,19 +483,26 @@ def _check_overrides(
             continue
         spec = by_id.get(key)
         if spec is None:
-            problems.add(kpath, f"not a rule of pack {pack.name!r}: accepted: "
-                         f"{', '.join([*OVERRIDE_TIMING_KEYS, *by_id])}{_did_you_mean(key, by_id)}")
+            problems.add(
+                kpath,
+                f"not a rule of pack {pack.name!r}: accepted: "
+                f"{', '.join([*OVERRIDE_TIMING_KEYS, *by_id])}{_did_you_mean(key, by_id)}",
+            )
             continue
         if not isinstance(value, dict):
-            problems.add(kpath, f"must be a table of {spec.kind} parameters, e.g. "
-                         f"{key} = {{ red = 1.0 }}")
+            problems.add(
+                kpath, f"must be a table of {spec.kind} parameters, e.g. {key} = {{ red = 1.0 }}"
+            )
             continue
         kind = registry.rule_kind(spec.kind)
         for pkey, pval in value.items():
             opt = kind.params.get(pkey)
             if opt is None:
-                problems.add(join(kpath, pkey), f"unknown {spec.kind} parameter"
-                             f"{_did_you_mean(pkey, kind.params)} (accepted: {', '.join(kind.params)})")
+                problems.add(
+                    join(kpath, pkey),
+                    f"unknown {spec.kind} parameter"
+                    f"{_did_you_mean(pkey, kind.params)} (accepted: {', '.join(kind.params)})",
+                )
                 continue
             msg = opt.validate(pval)
             if msg:
@@ -487,4 +545,3 @@ def _outputs(raw: Any, problems: Problems) -> list[dict[str, Any]]:
             problems.add(join(f"outputs[{i}]", key), msg)
         out.append(values)
     return out
-

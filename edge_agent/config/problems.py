@@ -87,9 +87,9 @@ def _locate(text: str, parts: list[str]) -> int | None:
             if _norm(table) == target:
                 return number
             continue
-        key = _KEY.match(line)
-        if key:
-            name = key.group(1).strip('"')
+        found = _KEY.match(line)
+        if found:
+            name = found.group(1).strip('"')
             if _norm([*table, name]) == target:
                 return number
     return None

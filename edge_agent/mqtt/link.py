@@ -15,6 +15,7 @@ loop with ``call_soon_threadsafe``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import ssl
 from collections.abc import Callable
@@ -119,10 +120,8 @@ class Link:
     # -- paho thread -> loop -------------------------------------------------------------
 
     def _hop(self, fn: Callable[..., None], *args: Any) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # loop closed during shutdown
             self._loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:  # loop closed during shutdown
-            pass
 
     def _cb_connect(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         self._hop(self._resolve_connect, bool(rc.is_failure), str(rc))
@@ -131,9 +130,12 @@ class Link:
         if self._connected.done():
             return
         if failed:
-            self._connected.set_exception(LinkError(f"broker refused the connection: {reason}",
-                                                    fatal="not authorized" in reason.lower()
-                                                    or "bad user" in reason.lower()))
+            self._connected.set_exception(
+                LinkError(
+                    f"broker refused the connection: {reason}",
+                    fatal="not authorized" in reason.lower() or "bad user" in reason.lower(),
+                )
+            )
         else:
             self._connected.set_result(reason)
 
@@ -162,7 +164,7 @@ class Link:
 
         kwargs: dict[str, Any] = {}
         if self.cfg.protocol == "5":
-            props = Properties(PacketTypes.CONNECT)
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = self.cfg.session_expiry_s
             kwargs = {"clean_start": False, "properties": props}
         self.client.connect_timeout = timeout
@@ -171,8 +173,11 @@ class Link:
                 self.client.connect, self.cfg.host, self.cfg.port, self.cfg.keepalive_s, **kwargs
             )
         except ssl.SSLCertVerificationError as exc:
-            raise LinkError(f"TLS certificate of {self.cfg.host} not trusted: {exc.verify_message}"
-                            " (check mqtt.ca_file)", fatal=False) from exc
+            raise LinkError(
+                f"TLS certificate of {self.cfg.host} not trusted: {exc.verify_message}"
+                " (check mqtt.ca_file)",
+                fatal=False,
+            ) from exc
         except (OSError, ssl.SSLError) as exc:
             raise LinkError(f"cannot reach broker {self.cfg.host}:{self.cfg.port}: {exc}") from exc
         self.client.loop_start()
@@ -180,7 +185,9 @@ class Link:
             await asyncio.wait_for(asyncio.shield(self._connected), timeout)
         except TimeoutError:
             self.close()
-            raise LinkError(f"no CONNACK from {self.cfg.host}:{self.cfg.port} in {timeout:g} s")
+            raise LinkError(
+                f"no CONNACK from {self.cfg.host}:{self.cfg.port} in {timeout:g} s"
+            ) from None
         except LinkError:
             self.close()
             raise
@@ -199,10 +206,8 @@ class Link:
 
     def close(self) -> None:
         """Drop the connection and everything paho queued for it."""
-        try:
+        with contextlib.suppress(Exception):  # already gone
             self.client.disconnect()
-        except Exception:  # already gone
-            pass
         self.client.loop_stop()
 
     async def aclose(self) -> None:

@@ -14,6 +14,7 @@ are possible (consumers dedupe on device_id + seq), losses are not.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -109,8 +110,9 @@ class Publisher:
                 await link.connect(self._connect_timeout)
             except LinkError as exc:
                 self._set_state("disconnected", str(exc))
-                delay = full_jitter(attempt, self.cfg.backoff_initial_s, self.cfg.backoff_max_s,
-                                    self._rng)
+                delay = full_jitter(
+                    attempt, self.cfg.backoff_initial_s, self.cfg.backoff_max_s, self._rng
+                )
                 attempt += 1
                 await _wait(stop, max(delay, 0.05), self.heartbeat)
                 continue
@@ -129,8 +131,11 @@ class Publisher:
                 self._set_state("disconnected", link.lost_reason or "connection lost")
                 # Back off a little even after a good connection, with jitter, so
                 # a fleet does not reconnect in lock-step after a broker restart.
-                await _wait(stop, full_jitter(0, self.cfg.backoff_initial_s,
-                                              self.cfg.backoff_max_s, self._rng), self.heartbeat)
+                await _wait(
+                    stop,
+                    full_jitter(0, self.cfg.backoff_initial_s, self.cfg.backoff_max_s, self._rng),
+                    self.heartbeat,
+                )
 
     def _new_link(self) -> Link:
         self._lost = asyncio.Event()
@@ -145,8 +150,14 @@ class Publisher:
             self._lost.set()
             self._wake.set()
 
-        return Link(self.cfg, loop=loop, will=self._will, on_ack=on_ack,
-                    on_message=self._on_message, on_lost=on_lost)
+        return Link(
+            self.cfg,
+            loop=loop,
+            will=self._will,
+            on_ack=on_ack,
+            on_message=self._on_message,
+            on_lost=on_lost,
+        )
 
     async def _serve(self, link: Link, stop: asyncio.Event) -> None:
         topic, payload = self._online()
@@ -161,7 +172,8 @@ class Publisher:
             self.heartbeat()
             if self._acks:
                 acks, self._acks = self._acks, []
-                done, refused = [], []
+                done: list[tuple[int, str]] = []
+                refused: list[tuple[int, str]] = []
                 for ack in acks:
                     row_id = inflight.pop(ack.mid, None)
                     if row_id is None:
@@ -192,10 +204,8 @@ class Publisher:
                     inflight[mid] = row.id
                 if len(rows) == room:
                     continue  # more waiting: fill the window again once acks come
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
 
     async def _say_offline(self, link: Link) -> None:
         """On a clean stop, retain ``offline`` ourselves: a clean DISCONNECT suppresses the Will."""
@@ -211,9 +221,14 @@ class Publisher:
 
     def describe(self) -> dict[str, object]:
         s = self.link_state
-        return {"state": s.state, "since_s": round(time.monotonic() - s.since_mono, 1),
-                "last_error": s.last_error, "connects": s.connects, "published": s.published,
-                "refused": s.refused}
+        return {
+            "state": s.state,
+            "since_s": round(time.monotonic() - s.since_mono, 1),
+            "last_error": s.last_error,
+            "connects": s.connects,
+            "published": s.published,
+            "refused": s.refused,
+        }
 
 
 async def _wait(stop: asyncio.Event, seconds: float, beat: Callable[[], None]) -> None:
@@ -224,8 +239,5 @@ async def _wait(stop: asyncio.Event, seconds: float, beat: Callable[[], None]) -
         left = end - time.monotonic()
         if left <= 0:
             return
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=min(left, 1.0))
-        except TimeoutError:
-            pass
-

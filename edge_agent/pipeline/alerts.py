@@ -180,8 +180,14 @@ class AlertMachine:
     def snapshot(self) -> OpenAlert | None:
         if self.alert_id is None:
             return None
-        return OpenAlert(self.sensor_id, self.hazard, self.alert_id, self.level,
-                         self.acknowledged, self.suppressed_level)
+        return OpenAlert(
+            self.sensor_id,
+            self.hazard,
+            self.alert_id,
+            self.level,
+            self.acknowledged,
+            self.suppressed_level,
+        )
 
 
 class AlertBook:
@@ -228,11 +234,15 @@ class AlertBook:
 
     def levels(self) -> dict[tuple[str, str], Level]:
         """Current level of every open alert, for the local alarm and status."""
-        return {(sid, hz.value): m.level for (sid, hz), m in self._machines.items()
-                if m.level is not Level.NONE}
+        return {
+            (sid, hz.value): m.level
+            for (sid, hz), m in self._machines.items()
+            if m.level is not Level.NONE
+        }
 
-    def find(self, alert_id: str | None = None, sensor_id: str | None = None,
-             hazard: str | None = None) -> list[AlertMachine]:
+    def find(
+        self, alert_id: str | None = None, sensor_id: str | None = None, hazard: str | None = None
+    ) -> list[AlertMachine]:
         """Open alerts matching a staff command's target."""
         out = []
         for (sid, hz), m in self._machines.items():
@@ -250,5 +260,9 @@ class AlertBook:
 
 def describe(event: AlertEvent) -> dict[str, Any]:
     """A short machine-readable summary (logs, tests)."""
-    return {"sensor": event.sensor_id, "hazard": event.hazard.value,
-            "event": event.event.value, "level": event.level.label}
+    return {
+        "sensor": event.sensor_id,
+        "hazard": event.hazard.value,
+        "event": event.event.value,
+        "level": event.level.label,
+    }

@@ -27,7 +27,7 @@ class AlertStage:
         clock: Clock,
         *,
         on_levels: LevelsListener | None = None,
-        on_feedback: Callable[[str, str], None] | None = None,
+        on_feedback: Callable[[str, str], object] | None = None,
         heartbeat: Callable[[], None] = lambda: None,
     ) -> None:
         self.book = book
@@ -76,10 +76,17 @@ class AlertStage:
             for m in targets:
                 if kind is EventKind.ACKNOWLEDGED and m.acknowledged:
                     continue
-                events.append(m.staff_event(
-                    kind, by=str(cmd.args["by"]), note=cmd.args.get("note"), verdict=verdict,
-                    ts=self.clock.now(), clock_synced=self.clock.synced(),
-                    t_mono=self.clock.monotonic()))
+                events.append(
+                    m.staff_event(
+                        kind,
+                        by=str(cmd.args["by"]),
+                        note=cmd.args.get("note"),
+                        verdict=verdict,
+                        ts=self.clock.now(),
+                        clock_synced=self.clock.synced(),
+                        t_mono=self.clock.monotonic(),
+                    )
+                )
                 if verdict and self.on_feedback is not None:
                     self.on_feedback(m.sensor_id, verdict)
             if kind is EventKind.RESOLVED and events:
@@ -95,8 +102,9 @@ class AlertStage:
     def _targets(self, args: Mapping[str, Any]) -> list[AlertMachine]:
         found = self.book.find(args.get("alert_id"), args.get("sensor_id"), args.get("hazard"))
         if not found:
-            what = ", ".join(f"{k}={args[k]}" for k in ("alert_id", "sensor_id", "hazard")
-                             if args.get(k))
+            what = ", ".join(
+                f"{k}={args[k]}" for k in ("alert_id", "sensor_id", "hazard") if args.get(k)
+            )
             raise LookupError(f"no open alert matches {what or 'the command'}")
         return found
 

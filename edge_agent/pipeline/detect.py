@@ -55,6 +55,22 @@ class Detection:
                 if spec.enabled:
                     self._fingerprints[sid] = self._api.detector_fingerprint(spec.params)
 
+    def reconfigure(self, specs: Mapping[str, DetectSpec]) -> list[str]:
+        """Adopt new settings (config reload); models whose settings changed start afresh."""
+        old = self._fingerprints
+        self._specs = dict(specs)
+        if self._api is None and any(s.enabled for s in self._specs.values()):
+            self._api = _load_api()
+        self._fingerprints = {}
+        if self._api is not None:
+            for sid, spec in self._specs.items():
+                if spec.enabled:
+                    self._fingerprints[sid] = self._api.detector_fingerprint(spec.params)
+        reset = [sid for sid in old if old[sid] != self._fingerprints.get(sid)]
+        for key in [k for k in self._models if k[0] in reset or k[0] not in self._specs]:
+            del self._models[key]
+        return reset
+
     @property
     def active(self) -> bool:
         return self._api is not None and bool(self._fingerprints)
@@ -83,8 +99,10 @@ class Detection:
         return True
 
     def checkpoints(self) -> list[Checkpoint]:
-        return [Checkpoint(sid, q, self._fingerprints[sid], m.to_bytes())
-                for (sid, q), m in self._models.items()]
+        return [
+            Checkpoint(sid, q, self._fingerprints[sid], m.to_bytes())
+            for (sid, q), m in self._models.items()
+        ]
 
     def restore(self, checkpoints: Iterable[Checkpoint]) -> list[str]:
         """Load checkpoints whose fingerprint still matches; return the sensors discarded."""
@@ -115,7 +133,7 @@ def _load_api() -> Any:
 
 async def detect_stage(
     detection: Detection,
-    inq: asyncio.Queue[Reading | Stop],
+    inq: asyncio.Queue[Reading | Tick | Stop],
     outq: asyncio.Queue[Scored | Tick | Stop],
     heartbeat: Callable[[], None],
 ) -> None:
@@ -123,7 +141,9 @@ async def detect_stage(
     while True:
         item = await inq.get()
         heartbeat()
-        if isinstance(item, Stop):
+        if isinstance(item, Stop | Tick):
             await outq.put(item)
-            return
+            if isinstance(item, Stop):
+                return
+            continue
         await outq.put(detection.score(item))

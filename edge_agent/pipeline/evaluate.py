@@ -48,18 +48,22 @@ class RuleSet:
                 verdicts.append(v)
         return self._combine(verdicts, r.t_mono, r.ts, r.clock_synced, r.unit)
 
-    def tick(self, clock: Clock, stats: FrameStats | None, current: CurrentLevel
-             ) -> list[Candidate]:
+    def tick(
+        self, clock: Clock, stats: FrameStats | None, current: CurrentLevel
+    ) -> list[Candidate]:
         now = clock.monotonic()
-        verdicts = [v for rule in self.rules
-                    if (v := rule.tick(now, current(self.sensor_id, rule.hazard), stats))
-                    is not None]
+        verdicts = [
+            v
+            for rule in self.rules
+            if (v := rule.tick(now, current(self.sensor_id, rule.hazard), stats)) is not None
+        ]
         if not verdicts:
             return []
         return self._combine(verdicts, now, clock.now(), clock.synced(), None)
 
-    def _combine(self, verdicts: list[Verdict], t_mono: float, ts: datetime, synced: bool,
-                 unit: str | None) -> list[Candidate]:
+    def _combine(
+        self, verdicts: list[Verdict], t_mono: float, ts: datetime, synced: bool, unit: str | None
+    ) -> list[Candidate]:
         best: dict[Hazard, Verdict] = {}
         for v in verdicts:
             cur = best.get(v.hazard)
@@ -104,6 +108,6 @@ async def rules_stage(
                     await outq.put(Evaluated(None, cands))
             await outq.put(item)
             continue
-        rs = rulesets.get(item.reading.sensor_id)
-        cands = rs.evaluate(item, current) if rs is not None else []
+        own = rulesets.get(item.reading.sensor_id)
+        cands = own.evaluate(item, current) if own is not None else []
         await outq.put(Evaluated(item, cands))

@@ -70,9 +70,20 @@ class PersistStage:
                 continue
             if item.scored is not None:
                 r = item.scored.reading
-                self._batch.append((r.sensor_id, r.quantity, r.value, r.unit, r.quality.value,
-                                    item.scored.score, r.ts.isoformat(), int(r.clock_synced),
-                                    r.t_mono, self.boot_id))
+                self._batch.append(
+                    (
+                        r.sensor_id,
+                        r.quantity,
+                        r.value,
+                        r.unit,
+                        r.quality.value,
+                        item.scored.score,
+                        r.ts.isoformat(),
+                        int(r.clock_synced),
+                        r.t_mono,
+                        self.boot_id,
+                    )
+                )
                 if self.config.telemetry.enabled:
                     self.telemetry.add(r)
                 if len(self._batch) >= MAX_BATCH:
@@ -82,8 +93,10 @@ class PersistStage:
 
     async def commit(self, item: Decided) -> None:
         topics = self.renderer.topics
-        commits = [EventCommit(ev, self.renderer, state, topics.active(ev.sensor_id))
-                   for ev, state in item.events]
+        commits = [
+            EventCommit(ev, self.renderer, state, topics.active(ev.sensor_id))
+            for ev, state in item.events
+        ]
         store = self.runner.store
         committed = await self.runner.call(store.commit_events, commits, self.boot_id)
         self.wake_publisher()
@@ -128,6 +141,9 @@ class PersistStage:
         keep_s = self.config.store.readings_retention_h * 3600
         older_ts = self.clock.now() - timedelta(seconds=keep_s) if self.clock.synced() else None
         store = self.runner.store
-        await self.runner.call(store.prune_readings, boot_id=self.boot_id,
-                               older_than_mono=self.clock.monotonic() - keep_s,
-                               older_than_ts=older_ts)
+        await self.runner.call(
+            store.prune_readings,
+            boot_id=self.boot_id,
+            older_than_mono=self.clock.monotonic() - keep_s,
+            older_than_ts=older_ts,
+        )

@@ -36,10 +36,16 @@ class EventRenderer:
 
         lang = self.lang_for(ev.sensor_id)
         s = self._sensors.get(ev.sensor_id)
-        draft = alert_payload(ev, site_id=self.config.agent.site_id,
-                              device_id=self.config.agent.device_id, lang=lang, title="",
-                              message="", location=self.location_for(ev.sensor_id),
-                              boot_id=self.boot_id)
+        draft = alert_payload(
+            ev,
+            site_id=self.config.agent.site_id,
+            device_id=self.config.agent.device_id,
+            lang=lang,
+            title="",
+            message="",
+            location=self.location_for(ev.sensor_id),
+            boot_id=self.boot_id,
+        )
         msg = render_message(draft, lang, sensor_name=s.name if s else None)
         draft["title"] = msg.title
         draft["message"] = msg.body
@@ -47,18 +53,42 @@ class EventRenderer:
 
     def __call__(self, ev: AlertEvent) -> tuple[dict[str, Any], list[OutboxRow]]:
         payload = self.payload(ev)
-        rows = [OutboxRow("alert", self.topics.alerts, dumps(payload), qos=1, retain=False,
-                          priority=PRIORITY_ALERT)]
+        rows = [
+            OutboxRow(
+                "alert",
+                self.topics.alerts,
+                dumps(payload),
+                qos=1,
+                retain=False,
+                priority=PRIORITY_ALERT,
+            )
+        ]
         if self.config.cap.enabled:
-            rows.append(OutboxRow("cap", self.topics.cap, self.cap_xml(payload), qos=1,
-                                  retain=False, priority=PRIORITY_ALERT))
+            first = ev.extra.get("first_payload")
+            rows.append(
+                OutboxRow(
+                    "cap",
+                    self.topics.cap,
+                    self.cap_xml(payload, first),
+                    qos=1,
+                    retain=False,
+                    priority=PRIORITY_ALERT,
+                )
+            )
         return payload, rows
 
-    def cap_xml(self, payload: dict[str, Any]) -> bytes:
-        from edge_agent.cap import build_cap
+    @property
+    def cap_sender(self) -> str:
+        return f"{self.config.agent.device_id}@{self.config.agent.site_id}.edge-agent"
 
-        sender = f"{self.config.agent.device_id}@{self.config.agent.site_id}.edge-agent"
-        return build_cap(payload, sender=sender, langs=self.config.cap.langs)
+    def cap_xml(self, payload: dict[str, Any], first: dict[str, Any] | None = None) -> bytes:
+        """CAP 1.2 XML; updates and cancels reference the alert's first message."""
+        from edge_agent.cap import build_cap, cap_reference
+
+        refs = cap_reference(first, sender=self.cap_sender) if first else None
+        return build_cap(
+            payload, sender=self.cap_sender, langs=self.config.cap.langs, references=refs
+        )
 
     def telemetry_row(self, summary: dict[str, Any], seq: int) -> OutboxRow:
         from edge_agent.mqtt.payloads import TELEMETRY_SCHEMA, iso
@@ -71,5 +101,11 @@ class EventRenderer:
             **summary,
             "ts": iso(summary["ts"]),
         }
-        return OutboxRow("telemetry", self.topics.telemetry(summary["sensor_id"]), dumps(body),
-                         qos=1, retain=False, priority=PRIORITY_TELEMETRY)
+        return OutboxRow(
+            "telemetry",
+            self.topics.telemetry(summary["sensor_id"]),
+            dumps(body),
+            qos=1,
+            retain=False,
+            priority=PRIORITY_TELEMETRY,
+        )

@@ -45,8 +45,9 @@ class Window:
 class TelemetryAggregator:
     """Summaries of one agent's sensors."""
 
-    def __init__(self, interval_s: float, alert_interval_s: float,
-                 alerting: Callable[[str], bool]) -> None:
+    def __init__(
+        self, interval_s: float, alert_interval_s: float, alerting: Callable[[str], bool]
+    ) -> None:
         self.interval_s = interval_s
         self.alert_interval_s = alert_interval_s
         self._alerting = alerting
@@ -67,19 +68,21 @@ class TelemetryAggregator:
             if now_mono - w.start_mono < interval or w.n == 0 or w.last_reading is None:
                 continue
             r = w.last_reading
-            out.append({
-                "sensor_id": w.sensor_id,
-                "quantity": w.quantity,
-                "unit": w.unit,
-                "n": w.n,
-                "min": w.lo,
-                "mean": w.total / w.n,
-                "max": w.hi,
-                "last": w.last,
-                "quality": w.worst.value,
-                "window_s": round(now_mono - w.start_mono, 3),
-                "ts": r.ts,
-                "clock_synced": r.clock_synced,
-            })
+            out.append(
+                {
+                    "sensor_id": w.sensor_id,
+                    "quantity": w.quantity,
+                    "unit": w.unit,
+                    "n": w.n,
+                    "min": w.lo,
+                    "mean": w.total / w.n,
+                    "max": w.hi,
+                    "last": w.last,
+                    "quality": w.worst.value,
+                    "window_s": round(now_mono - w.start_mono, 3),
+                    "ts": r.ts,
+                    "clock_synced": r.clock_synced,
+                }
+            )
             self._windows[key] = Window(w.sensor_id, w.quantity, w.unit, now_mono)
         return out

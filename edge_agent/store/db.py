@@ -14,6 +14,7 @@ events are never shed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -92,23 +93,26 @@ class OpenReport:
 class Store:
     """Synchronous store; call from one thread only."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, *, outbox_max_bytes: int,
-                 min_free_bytes: int) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, *, outbox_max_bytes: int, min_free_bytes: int
+    ) -> None:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self.path = path
         self.outbox_max_bytes = outbox_max_bytes
         self.min_free_bytes = min_free_bytes
         self._outbox_bytes = int(
-            conn.execute("SELECT coalesce(sum(bytes), 0) FROM outbox").fetchone()[0])
+            conn.execute("SELECT coalesce(sum(bytes), 0) FROM outbox").fetchone()[0]
+        )
         self._disk_checked = -1e18
         self._disk_low = False
 
     # -- opening -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, state_dir: Path, *, outbox_max_bytes: int = 64 * 1024 * 1024,
-             min_free_bytes: int = 0) -> tuple[Store, OpenReport]:
+    def open(
+        cls, state_dir: Path, *, outbox_max_bytes: int = 64 * 1024 * 1024, min_free_bytes: int = 0
+    ) -> tuple[Store, OpenReport]:
         """Open (creating or migrating) the store in ``state_dir``.
 
         A database that fails ``quick_check`` is moved aside with its WAL and a
@@ -142,10 +146,8 @@ class Store:
         return store, OpenReport(path, created, applied, moved, problem)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error:
-            pass
         self.conn.close()
 
     # -- alert events ---------------------------------------------------------------------
@@ -158,33 +160,66 @@ class Store:
                 ev = item.event
                 seq = self._next("alert_seq")
                 ev.seq = seq
+                if ev.event.value != "raised":
+                    first = self.conn.execute(
+                        "SELECT payload FROM alert_events WHERE alert_id = ? ORDER BY seq LIMIT 1",
+                        (ev.alert_id,),
+                    ).fetchone()
+                    if first is not None:
+                        ev.extra["first_payload"] = json.loads(first[0])
                 payload, rows = item.render(ev)
                 self.conn.execute(
                     "INSERT INTO alert_events (seq, alert_id, sensor_id, hazard, event, level, "
                     "value, unit, reason, ts, clock_synced, t_mono, boot_id, payload) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (seq, ev.alert_id, ev.sensor_id, ev.hazard.value, ev.event.value,
-                     ev.level.label, ev.value, ev.unit, json.dumps(ev.reason, ensure_ascii=False),
-                     ev.ts.isoformat(), int(ev.clock_synced), ev.t_mono, boot_id,
-                     json.dumps(payload, ensure_ascii=False)),
+                    (
+                        seq,
+                        ev.alert_id,
+                        ev.sensor_id,
+                        ev.hazard.value,
+                        ev.event.value,
+                        ev.level.label,
+                        ev.value,
+                        ev.unit,
+                        json.dumps(ev.reason, ensure_ascii=False),
+                        ev.ts.isoformat(),
+                        int(ev.clock_synced),
+                        ev.t_mono,
+                        boot_id,
+                        json.dumps(payload, ensure_ascii=False),
+                    ),
                 )
                 st = item.state_after
                 if st is None:
-                    self.conn.execute("DELETE FROM alert_state WHERE sensor_id=? AND hazard=?",
-                                      (ev.sensor_id, ev.hazard.value))
+                    self.conn.execute(
+                        "DELETE FROM alert_state WHERE sensor_id=? AND hazard=?",
+                        (ev.sensor_id, ev.hazard.value),
+                    )
                 else:
                     self.conn.execute(
                         "INSERT OR REPLACE INTO alert_state (sensor_id, hazard, alert_id, level, "
                         "acknowledged, suppressed_level, updated_seq) VALUES (?,?,?,?,?,?,?)",
-                        (st.sensor_id, st.hazard.value, st.alert_id, int(st.level),
-                         int(st.acknowledged), int(st.suppressed_level), seq),
+                        (
+                            st.sensor_id,
+                            st.hazard.value,
+                            st.alert_id,
+                            int(st.level),
+                            int(st.acknowledged),
+                            int(st.suppressed_level),
+                            seq,
+                        ),
                     )
                 for row in rows:
                     self._enqueue(row)
                 if item.active_topic:
                     latest = self.latest_open_event(ev.sensor_id)
-                    body = b"" if latest is None else json.dumps(
-                        latest, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                    body = (
+                        b""
+                        if latest is None
+                        else json.dumps(latest, ensure_ascii=False, separators=(",", ":")).encode(
+                            "utf-8"
+                        )
+                    )
                     self._enqueue(OutboxRow("active", item.active_topic, body, retain=True))
                 out.append(Committed(seq, payload))
         return out
@@ -201,14 +236,16 @@ class Store:
     def open_alerts(self) -> list[OpenAlert]:
         rows = self.conn.execute(
             "SELECT sensor_id, hazard, alert_id, level, acknowledged, suppressed_level "
-            "FROM alert_state").fetchall()
-        return [OpenAlert(r[0], Hazard(r[1]), r[2], Level(r[3]), bool(r[4]), Level(r[5]))
-                for r in rows]
+            "FROM alert_state"
+        ).fetchall()
+        return [
+            OpenAlert(r[0], Hazard(r[1]), r[2], Level(r[3]), bool(r[4]), Level(r[5])) for r in rows
+        ]
 
     def events_since(self, seq: int = 0, limit: int = 10000) -> list[dict[str, Any]]:
         rows = self.conn.execute(
-            "SELECT payload FROM alert_events WHERE seq > ? ORDER BY seq LIMIT ?",
-            (seq, limit)).fetchall()
+            "SELECT payload FROM alert_events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
     # -- readings and telemetry -------------------------------------------------------------
@@ -218,11 +255,14 @@ class Store:
         with self.db.atomic():
             cur = self.conn.executemany(
                 "INSERT INTO readings (sensor_id, quantity, value, unit, quality, score, ts, "
-                "clock_synced, t_mono, boot_id) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+                "clock_synced, t_mono, boot_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
         return cur.rowcount
 
-    def prune_readings(self, *, boot_id: str, older_than_mono: float,
-                       older_than_ts: datetime | None) -> int:
+    def prune_readings(
+        self, *, boot_id: str, older_than_mono: float, older_than_ts: datetime | None
+    ) -> int:
         """Drop raw readings past retention.
 
         This boot's readings are judged on the monotonic clock, earlier boots'
@@ -231,12 +271,13 @@ class Store:
         """
         with self.db.atomic():
             n = self.conn.execute(
-                "DELETE FROM readings WHERE boot_id = ? AND t_mono < ?",
-                (boot_id, older_than_mono)).rowcount
+                "DELETE FROM readings WHERE boot_id = ? AND t_mono < ?", (boot_id, older_than_mono)
+            ).rowcount
             if older_than_ts is not None:
                 n += self.conn.execute(
                     "DELETE FROM readings WHERE boot_id != ? AND ts < ?",
-                    (boot_id, older_than_ts.isoformat())).rowcount
+                    (boot_id, older_than_ts.isoformat()),
+                ).rowcount
         return n
 
     def add_telemetry(self, renders: Sequence[Callable[[int], OutboxRow]]) -> int:
@@ -260,15 +301,24 @@ class Store:
             # topic; otherwise a resend after reconnect could re-retain a stale state.
             freed = self.conn.execute(
                 "SELECT coalesce(sum(bytes), 0) FROM outbox WHERE topic = ? AND attempts = 0",
-                (row.topic,)).fetchone()[0]
+                (row.topic,),
+            ).fetchone()[0]
             self.conn.execute("DELETE FROM outbox WHERE topic = ? AND attempts = 0", (row.topic,))
             self._outbox_bytes -= int(freed)
         size = len(row.payload) + len(row.topic) + 64
         self.conn.execute(
             "INSERT INTO outbox (kind, priority, topic, payload, qos, retain, bytes, created_ts) "
             "VALUES (?,?,?,?,?,?,?,?)",
-            (row.kind, row.priority, row.topic, row.payload, row.qos, int(row.retain), size,
-             datetime.now(UTC).isoformat()),
+            (
+                row.kind,
+                row.priority,
+                row.topic,
+                row.payload,
+                row.qos,
+                int(row.retain),
+                size,
+                datetime.now(UTC).isoformat(),
+            ),
         )
         self._outbox_bytes += size
 
@@ -281,8 +331,8 @@ class Store:
             return 0
         shed_rows = shed_bytes = 0
         rows = self.conn.execute(
-            "SELECT id, bytes FROM outbox WHERE kind = 'telemetry' AND attempts = 0 "
-            "ORDER BY id").fetchall()
+            "SELECT id, bytes FROM outbox WHERE kind = 'telemetry' AND attempts = 0 ORDER BY id"
+        ).fetchall()
         doomed = []
         for row_id, size in rows:
             if shed_bytes >= over:
@@ -315,32 +365,41 @@ class Store:
         rows = self.conn.execute(
             "SELECT id, kind, topic, payload, qos, retain, attempts FROM outbox "
             "WHERE last_error IS NULL ORDER BY priority, id LIMIT ?",
-            (limit + len(skip),)).fetchall()
-        items = [OutboxItem(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5]), r[6])
-                 for r in rows if r[0] not in skip][:limit]
+            (limit + len(skip),),
+        ).fetchall()
+        items = [
+            OutboxItem(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5]), r[6])
+            for r in rows
+            if r[0] not in skip
+        ][:limit]
         if items:
             with self.db.atomic():
-                self.conn.executemany("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?",
-                                      [(i.id,) for i in items])
+                self.conn.executemany(
+                    "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?",
+                    [(i.id,) for i in items],
+                )
         return items
 
     def outbox_done(self, ids: Sequence[int]) -> None:
-        """Rows acknowledged by the broker leave the outbox (with older rows of a retained topic)."""
+        """Acknowledged rows leave the outbox, with older rows of the same retained topic."""
         if not ids:
             return
         with self.db.atomic():
             for row_id in ids:
-                row = self.conn.execute("SELECT topic, retain, bytes FROM outbox WHERE id = ?",
-                                        (row_id,)).fetchone()
+                row = self.conn.execute(
+                    "SELECT topic, retain, bytes FROM outbox WHERE id = ?", (row_id,)
+                ).fetchone()
                 if row is None:
                     continue
                 topic, retain, size = row
                 if retain:
                     older = self.conn.execute(
                         "SELECT coalesce(sum(bytes), 0) FROM outbox WHERE topic = ? AND id < ?",
-                        (topic, row_id)).fetchone()[0]
-                    self.conn.execute("DELETE FROM outbox WHERE topic = ? AND id < ?",
-                                      (topic, row_id))
+                        (topic, row_id),
+                    ).fetchone()[0]
+                    self.conn.execute(
+                        "DELETE FROM outbox WHERE topic = ? AND id < ?", (topic, row_id)
+                    )
                     self._outbox_bytes -= int(older)
                 self.conn.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
                 self._outbox_bytes -= int(size)
@@ -355,13 +414,15 @@ class Store:
         """Put parked rows back in line (after a config reload or an operator's fix)."""
         with self.db.atomic():
             return self.conn.execute(
-                "UPDATE outbox SET last_error = NULL WHERE last_error IS NOT NULL").rowcount
+                "UPDATE outbox SET last_error = NULL WHERE last_error IS NOT NULL"
+            ).rowcount
 
     def backlog(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for kind, n, size, failed in self.conn.execute(
             "SELECT kind, count(*), coalesce(sum(bytes),0), "
-            "sum(last_error IS NOT NULL) FROM outbox GROUP BY kind"):
+            "sum(last_error IS NOT NULL) FROM outbox GROUP BY kind"
+        ):
             out[kind] = {"rows": int(n), "bytes": int(size), "refused": int(failed or 0)}
         return out
 
@@ -399,25 +460,34 @@ class Store:
         with self.db.atomic():
             self.conn.executemany(
                 "INSERT OR REPLACE INTO checkpoints (sensor_id, quantity, fingerprint, state, "
-                "saved_ts) VALUES (?,?,?,?,?)", [(*r, now) for r in rows])
+                "saved_ts) VALUES (?,?,?,?,?)",
+                [(*r, now) for r in rows],
+            )
 
     def load_checkpoints(self) -> list[tuple[str, str, str, bytes]]:
-        return [(r[0], r[1], r[2], bytes(r[3])) for r in self.conn.execute(
-            "SELECT sensor_id, quantity, fingerprint, state FROM checkpoints")]
+        return [
+            (r[0], r[1], r[2], bytes(r[3]))
+            for r in self.conn.execute(
+                "SELECT sensor_id, quantity, fingerprint, state FROM checkpoints"
+            )
+        ]
 
-    def record_command(self, name: str, cmd_id: str | None, payload: str, outcome: str,
-                       detail: str) -> None:
+    def record_command(
+        self, name: str, cmd_id: str | None, payload: str, outcome: str, detail: str
+    ) -> None:
         with self.db.atomic():
             self.conn.execute(
                 "INSERT INTO commands (ts, name, cmd_id, payload, outcome, detail) "
                 "VALUES (?,?,?,?,?,?)",
-                (datetime.now(UTC).isoformat(), name, cmd_id, payload, outcome, detail))
+                (datetime.now(UTC).isoformat(), name, cmd_id, payload, outcome, detail),
+            )
 
     def last_readings(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(
             "SELECT r.sensor_id, r.quantity, r.value, r.unit, r.quality, r.ts FROM readings r "
             "JOIN (SELECT sensor_id, quantity, max(id) AS id FROM readings "
-            "GROUP BY sensor_id, quantity) m ON m.id = r.id ORDER BY r.sensor_id").fetchall()
+            "GROUP BY sensor_id, quantity) m ON m.id = r.id ORDER BY r.sensor_id"
+        ).fetchall()
         keys = ("sensor_id", "quantity", "value", "unit", "quality", "ts")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
@@ -451,4 +521,3 @@ def open_readonly(state_dir: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     conn.execute("PRAGMA busy_timeout=5000")
     return conn
-

@@ -16,32 +16,56 @@ Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 
 def _v1_initial(db: sqlite_utils.Database) -> None:
-    db["counters"].create({"name": str, "value": int}, pk="name")
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["readings"].create(
+    db.table("counters").create({"name": str, "value": int}, pk="name")
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("readings").create(
         {
-            "id": int, "sensor_id": str, "quantity": str, "value": float, "unit": str,
-            "quality": str, "score": float, "ts": str, "clock_synced": int,
-            "t_mono": float, "boot_id": str,
+            "id": int,
+            "sensor_id": str,
+            "quantity": str,
+            "value": float,
+            "unit": str,
+            "quality": str,
+            "score": float,
+            "ts": str,
+            "clock_synced": int,
+            "t_mono": float,
+            "boot_id": str,
         },
         pk="id",
     )
-    db["readings"].create_index(["sensor_id", "id"])
+    db.table("readings").create_index(["sensor_id", "id"])
     # The audit log: every alert event ever committed, by seq.
-    db["alert_events"].create(
+    db.table("alert_events").create(
         {
-            "seq": int, "alert_id": str, "sensor_id": str, "hazard": str, "event": str,
-            "level": str, "value": float, "unit": str, "reason": str, "ts": str,
-            "clock_synced": int, "t_mono": float, "boot_id": str, "payload": str,
+            "seq": int,
+            "alert_id": str,
+            "sensor_id": str,
+            "hazard": str,
+            "event": str,
+            "level": str,
+            "value": float,
+            "unit": str,
+            "reason": str,
+            "ts": str,
+            "clock_synced": int,
+            "t_mono": float,
+            "boot_id": str,
+            "payload": str,
         },
         pk="seq",
     )
-    db["alert_events"].create_index(["alert_id"])
-    db["alert_events"].create_index(["ts"])
-    db["alert_state"].create(
+    db.table("alert_events").create_index(["alert_id"])
+    db.table("alert_events").create_index(["ts"])
+    db.table("alert_state").create(
         {
-            "sensor_id": str, "hazard": str, "alert_id": str, "level": int,
-            "acknowledged": int, "suppressed_level": int, "updated_seq": int,
+            "sensor_id": str,
+            "hazard": str,
+            "alert_id": str,
+            "level": int,
+            "acknowledged": int,
+            "suppressed_level": int,
+            "updated_seq": int,
         },
         pk=("sensor_id", "hazard"),
     )
@@ -61,22 +85,27 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
             last_error TEXT
         )"""
     )
-    db["outbox"].create_index(["priority", "id"])
-    db["outbox"].create_index(["topic"])
-    db["commands"].create(
+    db.table("outbox").create_index(["priority", "id"])
+    db.table("outbox").create_index(["topic"])
+    db.table("commands").create(
         {
-            "id": int, "ts": str, "name": str, "cmd_id": str, "payload": str,
-            "outcome": str, "detail": str,
+            "id": int,
+            "ts": str,
+            "name": str,
+            "cmd_id": str,
+            "payload": str,
+            "outcome": str,
+            "detail": str,
         },
         pk="id",
     )
-    db["commands"].create_index(["ts"])
-    db["checkpoints"].create(
+    db.table("commands").create_index(["ts"])
+    db.table("checkpoints").create(
         {"sensor_id": str, "quantity": str, "fingerprint": str, "state": bytes, "saved_ts": str},
         pk=("sensor_id", "quantity"),
     )
     for name in ("alert_seq", "telemetry_seq", "shed_rows", "shed_bytes"):
-        db["counters"].insert({"name": name, "value": 0})
+        db.table("counters").insert({"name": name, "value": 0})
 
 
 MIGRATIONS: list[Migration] = [

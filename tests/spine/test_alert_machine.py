@@ -31,17 +31,33 @@ def test_raises_only_after_dwell() -> None:
 
 def test_a_blip_shorter_than_the_dwell_never_raises() -> None:
     m = AlertMachine("s1", Hazard.WATER, Timing(5, 10))
-    events = feed(m, [(0, Level.RED), (3, Level.RED), (4, Level.NONE), (6, Level.RED),
-                      (10, Level.RED)])
+    events = feed(
+        m, [(0, Level.RED), (3, Level.RED), (4, Level.NONE), (6, Level.RED), (10, Level.RED)]
+    )
     assert events == []
 
 
 def test_escalates_at_once_and_deescalates_after_clear_delay() -> None:
     m = AlertMachine("s1", Hazard.WATER, Timing(0, 10))
-    events = feed(m, [(0, Level.BLUE), (1, Level.RED), (2, Level.YELLOW), (11, Level.YELLOW),
-                      (12, Level.YELLOW), (13, Level.NONE), (22, Level.NONE), (23, Level.NONE)])
-    assert events == [(0, "raised", "blue"), (1, "escalated", "red"),
-                      (12, "deescalated", "yellow"), (23, "cleared", None)]
+    events = feed(
+        m,
+        [
+            (0, Level.BLUE),
+            (1, Level.RED),
+            (2, Level.YELLOW),
+            (11, Level.YELLOW),
+            (12, Level.YELLOW),
+            (13, Level.NONE),
+            (22, Level.NONE),
+            (23, Level.NONE),
+        ],
+    )
+    assert events == [
+        (0, "raised", "blue"),
+        (1, "escalated", "red"),
+        (12, "deescalated", "yellow"),
+        (23, "cleared", None),
+    ]
 
 
 def test_no_flapping_when_candidate_oscillates() -> None:
@@ -72,9 +88,16 @@ def test_resolve_false_alarm_suppresses_until_clear_unless_worse() -> None:
     book = AlertBook({"s1": Timing(0, 5)})
     book.update([cand(0, Level.YELLOW)])
     m = book.machine("s1", Hazard.WATER)
-    res = m.staff_event(EventKind.RESOLVED, by="Wang", note=None, verdict="false_alarm", ts=T0,
-                        clock_synced=True, t_mono=1)
+    res = m.staff_event(
+        EventKind.RESOLVED,
+        by="Wang",
+        note=None,
+        verdict="false_alarm",
+        ts=T0,
+        clock_synced=True,
+        t_mono=1,
+    )
     assert res.event is EventKind.RESOLVED and m.alert_id is None
-    assert book.update([cand(2, Level.YELLOW)]) == []        # same condition: no re-raise
-    worse = book.update([cand(3, Level.RED)])                  # worse: raised again at once
+    assert book.update([cand(2, Level.YELLOW)]) == []  # same condition: no re-raise
+    worse = book.update([cand(3, Level.RED)])  # worse: raised again at once
     assert worse[0].event is EventKind.RAISED and worse[0].level is Level.RED

@@ -28,8 +28,13 @@ location = { building = "7", floor = "B1", zone = "garage" }
 
 
 def check(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "edge_agent", "check-config", str(path)],
-                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "edge_agent", "check-config", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
 
 
 def test_good_config_passes(tmp_path: Path) -> None:
@@ -65,7 +70,7 @@ def test_misspelt_sensor_key_is_named_with_its_index(tmp_path: Path) -> None:
 
 def test_wrong_type_exits_2_and_names_key(tmp_path: Path) -> None:
     p = tmp_path / "bad.toml"
-    p.write_text(GOOD + "\n[telemetry]\ninterval_s = \"fast\"\n")
+    p.write_text(GOOD + '\n[telemetry]\ninterval_s = "fast"\n')
     r = check(p)
     assert r.returncode == 2
     assert "telemetry.interval_s: expected number, got string 'fast'" in r.stderr
@@ -81,8 +86,11 @@ def test_missing_rules_file_exits_2_and_names_key(tmp_path: Path) -> None:
 
 def test_unknown_driver_and_bad_id(tmp_path: Path) -> None:
     p = tmp_path / "bad.toml"
-    p.write_text(GOOD.replace('driver = "sim"', 'driver = "pms9999"')
-                 .replace('id = "smoke-1"', 'id = "smoke 1/a"'))
+    p.write_text(
+        GOOD.replace('driver = "sim"', 'driver = "pms9999"').replace(
+            'id = "smoke-1"', 'id = "smoke 1/a"'
+        )
+    )
     r = check(p)
     assert r.returncode == 2
     assert "sensors[0].driver: no driver named 'pms9999'" in r.stderr
@@ -90,7 +98,7 @@ def test_unknown_driver_and_bad_id(tmp_path: Path) -> None:
 
 
 def test_all_problems_reported_at_once() -> None:
-    text = GOOD.replace('site_id = "s1"', "site_id = 5") + "\n[mqtt]\nurl = \"http://x\"\n"
+    text = GOOD.replace('site_id = "s1"', "site_id = 5") + '\n[mqtt]\nurl = "http://x"\n'
     with pytest.raises(ConfigError) as info:
         parse_config(text)
     joined = "\n".join(info.value.problems)
@@ -104,7 +112,10 @@ def test_override_of_unknown_rule_and_param(tmp_path: Path) -> None:
         parse_config(text)
     joined = "\n".join(info.value.problems)
     assert "sensors[0].overrides.pm25: not a rule of pack 'smoke'" in joined
-    assert "sensors[0].overrides.pm25-level.rde: unknown threshold parameter; did you mean 'red'?" in joined
+    assert (
+        "sensors[0].overrides.pm25-level.rde: unknown threshold parameter; did you mean 'red'?"
+        in joined
+    )
 
 
 def test_override_that_breaks_level_order_is_refused() -> None:

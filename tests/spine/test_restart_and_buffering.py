@@ -13,8 +13,7 @@ from tests.mqtt_helpers import Collector, validate
 def open_alerts(state_dir: Path) -> list[tuple[str, str, str, int]]:
     conn = sqlite3.connect(f"file:{state_dir / 'edge-agent.db'}?mode=ro", uri=True)
     try:
-        return conn.execute(
-            "SELECT sensor_id, hazard, alert_id, level FROM alert_state").fetchall()
+        return conn.execute("SELECT sensor_id, hazard, alert_id, level FROM alert_state").fetchall()
     except sqlite3.OperationalError:
         return []
     finally:
@@ -24,9 +23,18 @@ def open_alerts(state_dir: Path) -> list[tuple[str, str, str, int]]:
 def test_kill_with_open_alert_then_restart(tmp_path: Path, broker: Broker) -> None:
     state = tmp_path / "state"
     # A long cycle holds the hazard high for a while so the alert is open across the restart.
-    cfg = write_config(tmp_path / "agent.toml", sim_config(
-        state, broker.url, cycle_s=120, interval_s=0.25, raise_after_s=1, clear_after_s=2,
-        device="restart-pi"))
+    cfg = write_config(
+        tmp_path / "agent.toml",
+        sim_config(
+            state,
+            broker.url,
+            cycle_s=120,
+            interval_s=0.25,
+            raise_after_s=1,
+            clear_after_s=2,
+            device="restart-pi",
+        ),
+    )
     sub = Collector(broker.port, "edge/test-site/restart-pi/#")
     log = tmp_path / "agent.log"
     proc = start_agent(cfg, log=log)
@@ -43,10 +51,20 @@ def test_kill_with_open_alert_then_restart(tmp_path: Path, broker: Broker) -> No
 
         proc = start_agent(cfg, log=log)
         # The agent comes back on the plateau: the alert stays open and no second raise.
-        wait_for(lambda: sub.messages("/status") and sub.messages("/status")[-1].json()["state"]
-                 == "online" and len(sub.messages("/status")) >= 2, 30, "online again")
-        wait_for(lambda: any(a["event"] == "cleared" for a in sub.alerts()), 90,
-                 "the alert to clear after the restart")
+        wait_for(
+            lambda: (
+                sub.messages("/status")
+                and sub.messages("/status")[-1].json()["state"] == "online"
+                and len(sub.messages("/status")) >= 2
+            ),
+            30,
+            "online again",
+        )
+        wait_for(
+            lambda: any(a["event"] == "cleared" for a in sub.alerts()),
+            90,
+            "the alert to clear after the restart",
+        )
         stop_agent(proc)
     finally:
         stop_agent(proc, kill=True)
@@ -66,9 +84,19 @@ def test_kill_with_open_alert_then_restart(tmp_path: Path, broker: Broker) -> No
 def test_no_broker_at_start_then_broker_appears(tmp_path: Path) -> None:
     port = free_port()
     state = tmp_path / "state"
-    cfg = write_config(tmp_path / "agent.toml", sim_config(
-        state, f"mqtt://127.0.0.1:{port}", scenarios=("smoke", "water"), cycle_s=20,
-        interval_s=0.25, raise_after_s=1, clear_after_s=1, device="late-pi"))
+    cfg = write_config(
+        tmp_path / "agent.toml",
+        sim_config(
+            state,
+            f"mqtt://127.0.0.1:{port}",
+            scenarios=("smoke", "water"),
+            cycle_s=20,
+            interval_s=0.25,
+            raise_after_s=1,
+            clear_after_s=1,
+            device="late-pi",
+        ),
+    )
     proc = start_agent(cfg, log=tmp_path / "agent.log")
     try:
         # Let a whole cycle of alerts happen with nowhere to send them.
@@ -90,8 +118,11 @@ def test_no_broker_at_start_then_broker_appears(tmp_path: Path) -> None:
         broker.start()
         try:
             sub = Collector(port, "edge/test-site/late-pi/#")
-            wait_for(lambda: len({a["seq"] for a in sub.alerts()}) >= n_offline, 30,
-                     "the offline backlog")
+            wait_for(
+                lambda: len({a["seq"] for a in sub.alerts()}) >= n_offline,
+                30,
+                "the offline backlog",
+            )
             stop_agent(proc)
             got = sub.alerts()
         finally:

@@ -18,8 +18,9 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def event(kind: EventKind = EventKind.RAISED, level: Level = Level.ORANGE) -> AlertEvent:
-    return AlertEvent("a1", "s1", Hazard.SMOKE, kind, level, 300.0, "µg/m³", {"rule": "r"}, T0,
-                      True, 1.0)
+    return AlertEvent(
+        "a1", "s1", Hazard.SMOKE, kind, level, 300.0, "µg/m³", {"rule": "r"}, T0, True, 1.0
+    )
 
 
 def render(ev: AlertEvent) -> tuple[dict[str, object], list[OutboxRow]]:
@@ -46,8 +47,9 @@ def test_seq_survives_reopen_and_has_no_gaps(tmp_path: Path) -> None:
 
 def test_outbox_sends_alerts_first_and_leaves_only_after_done(tmp_path: Path) -> None:
     store, _ = Store.open(tmp_path)
-    store.add_telemetry([lambda seq: OutboxRow("telemetry", "t/tel", b"x" * 10, qos=1,
-                                               priority=PRIORITY_TELEMETRY)])
+    store.add_telemetry(
+        [lambda seq: OutboxRow("telemetry", "t/tel", b"x" * 10, qos=1, priority=PRIORITY_TELEMETRY)]
+    )
     commit(store)
     batch = store.outbox_batch(10)
     assert [i.kind for i in batch] == ["alert", "active", "telemetry"]
@@ -69,11 +71,16 @@ def test_retained_state_supersedes_unsent_older_rows(tmp_path: Path) -> None:
 
 def test_telemetry_is_shed_oldest_first_and_alerts_never(tmp_path: Path) -> None:
     store, _ = Store.open(tmp_path, outbox_max_bytes=64 * 1024)
-    for i in range(5):
+    for _ in range(5):
         commit(store)
     for i in range(200):
-        store.add_telemetry([lambda seq, i=i: OutboxRow("telemetry", "t/tel", b"%05d" % i + b"x" *
-                                                        1000, priority=PRIORITY_TELEMETRY)])
+        store.add_telemetry(
+            [
+                lambda seq, i=i: OutboxRow(
+                    "telemetry", "t/tel", b"%05d" % i + b"x" * 1000, priority=PRIORITY_TELEMETRY
+                )
+            ]
+        )
     backlog = store.backlog()
     assert backlog["alert"]["rows"] == 5
     assert store.outbox_bytes <= 64 * 1024
