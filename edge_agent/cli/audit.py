@@ -43,6 +43,7 @@ from edge_agent.cli.status import (
     iso_z,
     parse_ts,
     state_dir_from,
+    write_stdout,
 )
 from edge_agent.errors import ConfigError, StoreError
 
@@ -220,6 +221,21 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+def _join_dash_values(argv: list[str]) -> list[str]:
+    """``--since -24h`` -> ``--since=-24h``: argparse would take ``-24h`` for an option."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("--since", "--until") and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            out.append(f"{arg}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="edge-agent audit",
@@ -241,7 +257,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--excel", action="store_true", help="CSV with a UTF-8 byte-order mark, for Excel and WPS"
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_dash_values(argv))
 
     now = datetime.now(UTC)
     try:
@@ -295,6 +311,5 @@ def main(argv: list[str]) -> int:
     else:
         if args.excel and args.format == "csv":
             text = "\ufeff" + text
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        return write_stdout(text)
     return 0

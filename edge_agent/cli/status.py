@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 import tomllib
@@ -184,6 +185,8 @@ def collect(conn: sqlite3.Connection, state_dir: Path) -> dict[str, Any]:
             "started_ts": iso_z(meta.get("started_ts")),
             "clock_synced": None if synced is None else synced.lower() == "true",
             "config": meta.get("config") or None,
+            # The daemon's open connection keeps the -wal file; a clean stop removes it.
+            "running": None if Path(f"{state_dir / DB_NAME}-wal").exists() else False,
         },
         "broker": _broker(meta),
         "last_publish_ts": iso_z(meta.get("last_publish_ts")),
@@ -335,15 +338,19 @@ def render_text(report: dict[str, Any], now: datetime, caveat: str | None = None
         f"agent:         version {agent['version'] or 'unknown'}, boot {boot}, started "
         f"{when(agent['started_ts'], now)}, clock synced: {synced}",
     ]
+    if agent["running"] is False:
+        lines.append("               not running: the store was closed cleanly")
     if broker["state"] == "unknown":
         lines.append("broker:        unknown (this agent does not record its broker link)")
     else:
-        text = f"broker:        {broker['state']}"
+        text = f"{broker['state']}"
         if broker["since"]:
             text += f" since {when(broker['since'], now)}"
         if broker["error"]:
             text += f"; last error: {broker['error']}"
-        lines.append(text)
+        if agent["running"] is False and broker["state"] != "stopped":
+            text = f"not connected (the agent is not running); last recorded: {text}"
+        lines.append(f"broker:        {text}")
     lines.append(f"last publish:  {when(report['last_publish_ts'], now)}")
     lines.append(f"alert events:  {report['alert_events']} committed since the store was made")
 
@@ -438,10 +445,28 @@ def main(argv: list[str]) -> int:
         return 1
     finally:
         conn.close()
-    if args.json:
-        if caveat:
-            report["caveat"] = caveat
-        print(json.dumps(report, ensure_ascii=False, indent=2))
-    else:
-        print(render_text(report, datetime.now(UTC), caveat))
+    if caveat:
+        report["caveat"] = caveat
+    text = (
+        json.dumps(report, ensure_ascii=False, indent=2)
+        if args.json
+        else render_text(report, datetime.now(UTC), caveat)
+    )
+    return write_stdout(text + "\n")
+
+
+def write_stdout(text: str) -> int:
+    """Write and flush; a reader that went away (``| head``) is not an error worth a traceback."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        quiet_stdout()
     return 0
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

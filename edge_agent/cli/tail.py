@@ -202,7 +202,7 @@ class Printer:
         lines = [self._style(LEVEL_STYLES[level], f"{local_time(p.get('ts'))}  {title}")]
         lines += [f"  {line}" for line in body.splitlines()]
         lines.append(self._style(_DIM, f"  {footer}"))
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n\n"  # a blank line between alerts
 
     def _wanted_lang(self, p: Mapping[str, Any]) -> str | None:
         """The language to re-render in, or None when the payload's own text will do."""
@@ -461,3 +461,9 @@ def main(argv: list[str]) -> int:
         tail.close()
         print(file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+        from edge_agent.cli.status import quiet_stdout
+
+        tail.close()
+        quiet_stdout()
+        return 0
