@@ -10,10 +10,9 @@ the loop. All state lives on the loop, so no locks are needed.
 from __future__ import annotations
 
 import abc
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from edge_agent.drivers.base import Driver, DriverContext
 from edge_agent.drivers.reading_queue import ReadingQueue
@@ -21,6 +20,9 @@ from edge_agent.drivers.reading_queue import ReadingQueue
 from edge_agent.errors import DriverClosedError, DriverError
 from edge_agent.model import Reading
 from edge_agent.options import Option
+
+if TYPE_CHECKING:  # asyncio is imported where used: plugin discovery must stay light
+    import asyncio
 
 BCM_PIN_HELP = "BCM GPIO number (GPIO17 = 17, physical pin 11)"
 
@@ -134,6 +136,8 @@ class GpioDriver(Driver):
         return False
 
     async def start(self) -> None:
+        import asyncio
+
         if self._closed:
             raise DriverClosedError(f"{self.name} {self.sensor_id!r} was closed")
         if self._task is not None:
@@ -151,6 +155,8 @@ class GpioDriver(Driver):
         self._task = asyncio.create_task(self._ticker(), name=f"{self.name}-{self.sensor_id}")
 
     async def _ticker(self) -> None:
+        import asyncio
+
         while not self._closed:
             try:
                 self.on_tick(self.context.clock.monotonic())
@@ -166,6 +172,8 @@ class GpioDriver(Driver):
             yield reading
 
     async def aclose(self) -> None:
+        import asyncio
+
         if self._closed:
             return
         self._closed = True
@@ -197,11 +205,15 @@ class PolledDriver(GpioDriver):
         """One measurement, in a worker thread. Return [] when there is nothing trustworthy."""
 
     async def start(self) -> None:
+        import asyncio
+
         await super().start()
         if self._poller is None:
             self._poller = asyncio.create_task(self._poll(), name=f"{self.name}-poll")
 
     async def _poll(self) -> None:
+        import asyncio
+
         interval = float(self.config.get("interval_s", 1.0))
         while not self._closed:
             try:
@@ -213,6 +225,8 @@ class PolledDriver(GpioDriver):
             await asyncio.sleep(interval)
 
     async def aclose(self) -> None:
+        import asyncio
+
         if self._poller is not None and not self._closed:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -9,18 +9,23 @@ hardware thread or growing without bound.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from edge_agent.drivers.base import FrameStats
 
 from edge_agent.model import Reading
+
+if TYPE_CHECKING:  # imported where used: plugin discovery must stay light
+    import asyncio
 
 
 class ReadingQueue:
     """Create on the event loop (in ``start``); feed from anywhere; iterate on the loop."""
 
     def __init__(self, maxsize: int, stats: FrameStats) -> None:
+        import asyncio
+
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Reading | None] = asyncio.Queue(maxsize=maxsize)
         self._stats = stats

@@ -14,7 +14,6 @@ reading meanwhile, so the sensor-fault rule sees the silence.
 from __future__ import annotations
 
 import abc
-import asyncio
 import contextlib
 import errno
 import grp
@@ -143,6 +142,8 @@ class SerialDriver(Driver, Generic[F]):
     # -- lifecycle -------------------------------------------------------
 
     async def start(self) -> None:
+        import asyncio
+
         if self._closed:
             raise DriverClosedError(f"{self.name} {self.sensor_id!r} was closed")
         if self._thread is not None:
@@ -170,6 +171,8 @@ class SerialDriver(Driver, Generic[F]):
             yield reading
 
     async def aclose(self) -> None:
+        import asyncio
+
         if self._closed:
             return
         self._closed = True

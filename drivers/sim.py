@@ -10,7 +10,6 @@ change.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import zlib
 from collections.abc import AsyncIterator, Mapping
@@ -102,6 +101,8 @@ class SimDriver(Driver):
         return max(0.0, value)
 
     async def readings(self) -> AsyncIterator[Reading]:
+        import asyncio
+
         clock = self.context.clock
         if self._start is None:
             await self.start()

@@ -9,9 +9,7 @@ stamps taken before sync using ``boot_id`` and the monotonic time.
 from __future__ import annotations
 
 import os
-import subprocess
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -73,6 +71,8 @@ def detect_ntp_synced(flag: Path = TIMESYNC_FLAG) -> bool:
         return forced == "1"
     if flag.exists():
         return True
+    import subprocess  # only here: every CLI command imports this module
+
     try:
         out = subprocess.run(
             ["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
@@ -91,6 +91,8 @@ def boot_id() -> str:
     try:
         return BOOT_ID_FILE.read_text().strip()
     except OSError:
+        import uuid
+
         return str(uuid.uuid4())
 
 

@@ -4,6 +4,15 @@ The simplest rule and the one installers trust most: "above 1.2 m is orange".
 Hysteresis keeps an alert from flapping when the value hovers at a threshold:
 once at a level, the value must fall ``hysteresis`` below that level's
 threshold before this rule stops asking for it.
+
+``reference = "baseline"`` measures the value from the sensor's own learnt
+ordinary level instead of from the datum (a river gauge whose zero is
+arbitrary: "1 m above this river's usual level"). The baseline is a low
+quantile of the calm readings of the last ``baseline_window_s`` seconds
+(:mod:`edge_agent.rules.running_baseline`); readings taken while this rule
+asks for a level, or while any alert of its hazard is in force, are not
+learnt. Until the baseline has ``baseline_warmup_s`` of calm history the
+rule has no opinion (the other rules of the pack still judge).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from edge_agent.rules.base import PackInfo, Rule, Verdict
+from edge_agent.rules.running_baseline import RunningBaseline
 
 from edge_agent.model import ALERT_LEVELS, Hazard, Level, Scored
 from edge_agent.options import Option
@@ -49,6 +59,40 @@ class ThresholdRule(Rule):
             default="above",
             choices=("above", "below"),
         ),
+        "reference": Option(
+            str,
+            "'datum': thresholds are values of the quantity (depth above the floor); "
+            "'baseline': thresholds are distances from the sensor's own learnt ordinary "
+            "level (river gauges with an arbitrary zero)",
+            default="datum",
+            choices=("datum", "baseline"),
+        ),
+        "baseline_quantile": Option(
+            float,
+            "with reference = 'baseline': the quantile of calm readings taken as the "
+            "ordinary level (low: follows base flow, ignores ordinary rain)",
+            default=0.25,
+            min=0.0,
+            max=1.0,
+        ),
+        "baseline_window_s": Option(
+            float,
+            "with reference = 'baseline': seconds of calm history",
+            default=7 * 86400.0,
+            min=60.0,
+        ),
+        "baseline_sample_s": Option(
+            float,
+            "with reference = 'baseline': one calm reading kept per this many seconds",
+            default=600.0,
+            min=1.0,
+        ),
+        "baseline_warmup_s": Option(
+            float,
+            "with reference = 'baseline': calm history needed before judging",
+            default=86400.0,
+            min=0.0,
+        ),
         "quantity": Option(str, "the quantity this rule reads (default: the pack's)", default=None),
         "hazard": Option(
             str,
@@ -63,6 +107,14 @@ class ThresholdRule(Rule):
         self.sign = 1.0 if params.get("direction", "above") == "above" else -1.0
         self.hysteresis = float(params.get("hysteresis") or 0.0)
         self.per = float(params.get("per") or 1.0)
+        self.baseline: RunningBaseline | None = None
+        if params.get("reference", "datum") == "baseline":
+            self.baseline = RunningBaseline(
+                quantile=float(params.get("baseline_quantile", 0.25)),
+                window_s=float(params.get("baseline_window_s", 7 * 86400.0)),
+                sample_s=float(params.get("baseline_sample_s", 600.0)),
+                warmup_s=float(params.get("baseline_warmup_s", 86400.0)),
+            )
         self.levels: list[tuple[Level, float]] = [
             (lvl, float(params[lvl.label]))
             for lvl in ALERT_LEVELS
@@ -80,6 +132,14 @@ class ThresholdRule(Rule):
             return [("blue", "give at least one level threshold (blue, yellow, orange or red)")]
         sign = 1.0 if params.get("direction", "above") == "above" else -1.0
         problems = []
+        window, warmup = params.get("baseline_window_s"), params.get("baseline_warmup_s")
+        if window is not None and warmup is not None and warmup >= window:
+            problems.append(
+                (
+                    "baseline_warmup_s",
+                    f"must be shorter than baseline_window_s ({window:g}), got {warmup:g}",
+                )
+            )
         for (lo, lo_v), (hi, hi_v) in itertools.pairwise(given):
             if sign * hi_v <= sign * lo_v:
                 word = "above" if sign > 0 else "below"
@@ -101,7 +161,15 @@ class ThresholdRule(Rule):
 
     def evaluate(self, scored: Scored, current: Level) -> Verdict | None:
         raw = scored.reading.value
-        measured = raw / self.per
+        base = 0.0
+        if self.baseline is not None:
+            learnt = self.baseline.value()
+            if learnt is None:
+                if current is Level.NONE:
+                    self.baseline.offer(scored.reading.t_mono, raw)
+                return None
+            base = learnt
+        measured = (raw - base) / self.per
         level, threshold = self.level_for(measured, current)
         reason: dict[str, Any] = {
             "rule": self.rule_id,
@@ -112,4 +180,10 @@ class ThresholdRule(Rule):
         }
         if self.per != 1.0:
             reason["per"] = self.per
+        if self.baseline is not None:
+            reason["reference"] = "baseline"
+            reason["baseline"] = round(base, 6)
+            if level is Level.NONE and current is Level.NONE:
+                # Calm: the only readings the baseline may learn from.
+                self.baseline.offer(scored.reading.t_mono, raw)
         return Verdict(hazard=self.hazard, level=level, value=raw, reason=reason)

@@ -261,8 +261,8 @@ def main(argv: list[str]) -> int:
 
     now = datetime.now(UTC)
     try:
-        since = parse_time_arg("--since", args.since, now) if args.since else None
-        until = parse_time_arg("--until", args.until, now) if args.until else None
+        since = parse_time_arg("--since", args.since, now) if args.since is not None else None
+        until = parse_time_arg("--until", args.until, now) if args.until is not None else None
     except TimeArgError as exc:
         parser.error(str(exc))
     if since and until and until < since:

@@ -249,7 +249,8 @@ def _outbox(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for kind, n, size, refused, oldest in conn.execute(
         "SELECT kind, count(*), coalesce(sum(bytes), 0), sum(last_error IS NOT NULL), "
-        "min(created_ts) FROM outbox GROUP BY kind ORDER BY min(priority), kind"
+        "min(created_ts) FROM outbox GROUP BY kind "
+        "ORDER BY min(priority), kind != 'alert', kind"
     ):
         out[kind] = {
             "rows": int(n),

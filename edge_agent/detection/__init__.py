@@ -15,8 +15,6 @@ The lead's pipeline calls::
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -130,6 +128,9 @@ def defaults() -> dict[str, Any]:
 
 def detector_fingerprint(params: Mapping[str, Any]) -> str:
     """Hash of the full parameter set and :data:`DETECTOR_VERSION`."""
+    import hashlib  # here, not at the top: config validation imports this module
+    import json
+
     full = defaults()
     full.update(params)
     text = json.dumps({"v": DETECTOR_VERSION, "p": full}, sort_keys=True, default=str)
