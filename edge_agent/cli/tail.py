@@ -57,13 +57,13 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
     "en": {
         "online": "online",
         "offline": "OFFLINE: the node stopped or lost its connection",
-        "as_of": "status as of",
+        "as_of": "last reported state",
         "clock": "node clock not synced: times may be wrong",
     },
     "zh-CN": {
         "online": "在线",
         "offline": "离线：节点已停止或失去连接",
-        "as_of": "状态时间",
+        "as_of": "最近一次上报的状态",
         "clock": "节点时钟未同步：时间可能不准",
     },
 }
@@ -221,7 +221,7 @@ class Printer:
         text = f"{local_time(p.get('ts'))}  {mark} {node} {w['online' if online else 'offline']}"
         details = [f"edge-agent {p['version']}" if p.get("version") else ""]
         if retained:
-            details.append(f"{w['as_of']} {local_time(p.get('ts'))}")
+            details.append(w["as_of"])
         extra = ", ".join(d for d in details if d)
         if extra:
             text += f" ({extra})"

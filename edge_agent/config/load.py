@@ -24,6 +24,7 @@ from edge_agent.config.model import (
     HomeAssistantConfig,
     MqttConfig,
     SensorConfig,
+    SigningConfig,
     StoreConfig,
     TelemetryConfig,
 )
@@ -118,6 +119,26 @@ STORE_KEYS: dict[str, Option] = {
     ),
 }
 
+SIGNING_KEYS: dict[str, Option] = {
+    "enabled": Option(
+        bool,
+        "sign every payload (HMAC-SHA256, per-device key) and accept only commands "
+        "signed with the operator key",
+        default=False,
+    ),
+    "key_file": Option(
+        str,
+        "this device's signing key: a file (mode 0600/0640) or credential:NAME",
+        default="credential:signing.key",
+    ),
+    "operator_key_file": Option(
+        str,
+        "the operator's command key: a file (mode 0600/0640) or credential:NAME; "
+        "without it a signing node accepts no commands",
+        default=None,
+    ),
+}
+
 CAP_KEYS: dict[str, Option] = {
     "enabled": Option(
         bool, "publish every alert event as CAP 1.2 XML on {base}/cap", default=False
@@ -168,7 +189,17 @@ OVERRIDE_TIMING_KEYS: dict[str, Option] = {
     "clear_after_s": Option(float, "delay before de-escalating or clearing", min=0),
 }
 
-TOP_KEYS = ("agent", "mqtt", "telemetry", "store", "cap", "homeassistant", "sensors", "outputs")
+TOP_KEYS = (
+    "agent",
+    "mqtt",
+    "telemetry",
+    "store",
+    "cap",
+    "homeassistant",
+    "signing",
+    "sensors",
+    "outputs",
+)
 
 
 def load_config(
@@ -232,10 +263,12 @@ def build_config(
     store = _section(data, "store", STORE_KEYS, problems)
     cap = _section(data, "cap", CAP_KEYS, problems)
     ha = _section(data, "homeassistant", HA_KEYS, problems)
+    signing = _section(data, "signing", SIGNING_KEYS, problems)
 
     mqtt_cfg = _mqtt(mqtt, agent, base_dir, problems, check_files)
     sensors = _sensors(data.get("sensors", []), base_dir, registry, problems)
     outputs = _outputs(data.get("outputs", []), problems)
+    signing_cfg = _signing(signing, mqtt, cap, base_dir, problems, check_files)
     problems.raise_if_any()
 
     state_dir = Path(agent["state_dir"]).expanduser()
@@ -257,6 +290,7 @@ def build_config(
         homeassistant=HomeAssistantConfig(**ha),
         sensors=tuple(sensors),
         outputs=tuple(outputs),
+        signing=signing_cfg,
     )
 
 
@@ -352,6 +386,47 @@ def _mqtt(
         ca_file=files["ca_file"],
         cert_file=files["cert_file"],
         key_file=files["key_file"],
+    )
+
+
+def _signing(
+    sg: dict[str, Any],
+    mqtt: dict[str, Any],
+    cap: dict[str, Any],
+    base_dir: Path,
+    problems: Problems,
+    check_files: bool,
+) -> SigningConfig:
+    """Key files are checked like the MQTT password: present and not world-readable."""
+    files: dict[str, str | None] = {}
+    for key in ("key_file", "operator_key_file"):
+        value = sg[key]
+        if value is None or str(value).startswith("credential:"):
+            files[key] = value
+            continue
+        p = Path(value).expanduser()
+        if not p.is_absolute():
+            p = base_dir / p
+        files[key] = str(p)
+        if check_files and sg["enabled"]:
+            if not p.is_file():
+                problems.add(join("signing", key), f"file {str(p)!r} does not exist")
+            elif p.stat().st_mode & stat.S_IROTH:
+                problems.add(
+                    join("signing", key),
+                    f"{str(p)!r} is readable by everyone: "
+                    f"run `chmod 600 {p}` (or 640 with group edge-agent)",
+                )
+    if sg["enabled"] and mqtt.get("protocol") == "3.1.1" and cap.get("enabled"):
+        problems.add(
+            "signing.enabled",
+            'CAP XML cannot carry a signature under MQTT 3.1.1: use protocol = "5" '
+            "or disable [cap]",
+        )
+    return SigningConfig(
+        enabled=bool(sg["enabled"]),
+        key_file=files["key_file"] or "credential:signing.key",
+        operator_key_file=files["operator_key_file"],
     )
 
 

@@ -40,6 +40,19 @@ class MqttConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SigningConfig:
+    """``[signing]``: HMAC-SHA256 on every payload and on accepted commands (docs/security.md).
+
+    Key locations are ``credential:NAME`` (systemd ``LoadCredential=``) or file
+    paths; the keys themselves never appear in the config.
+    """
+
+    enabled: bool = False
+    key_file: str = "credential:signing.key"
+    operator_key_file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TelemetryConfig:
     enabled: bool
     interval_s: float
@@ -100,6 +113,7 @@ class Config:
     homeassistant: HomeAssistantConfig
     sensors: tuple[SensorConfig, ...]
     outputs: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    signing: SigningConfig = field(default_factory=SigningConfig)
 
     @property
     def base_topic(self) -> str:

@@ -46,6 +46,28 @@ class Ack:
 class Inbound:
     topic: str
     payload: bytes
+    #: The MQTT 5 user property ``sig`` (see :mod:`edge_agent.signing`), if any.
+    sig: str | None = None
+
+
+#: The systemd credential the unit file loads for the broker password.
+PASSWORD_CREDENTIAL = "mqtt.password"
+
+
+def default_password() -> str | None:
+    """The ``mqtt.password`` systemd credential when it is there and not empty.
+
+    The installer creates the credential file empty (systemd refuses a unit
+    whose credential file is missing), so empty means "not used".
+    """
+    directory = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        return None
+    try:
+        text = (Path(directory) / PASSWORD_CREDENTIAL).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text or None
 
 
 def read_password(path: Path) -> str:
@@ -60,6 +82,17 @@ def read_password(path: Path) -> str:
         return path.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise LinkError(f"cannot read MQTT password file {path}: {exc}", fatal=True) from exc
+
+
+def negotiated_keepalive(keepalive_s: int) -> int:
+    """The keepalive we ask for: 3/4 of ``mqtt.keepalive_s``.
+
+    paho sends PINGREQ after one keepalive without traffic and gives up after
+    a second one, so it notices a silent link after 2 x the negotiated value.
+    Asking for 3/4 of the configured value keeps our promise: a silent link is
+    detected within 1.5 x ``keepalive_s`` (plus paho's one-second tick).
+    """
+    return max(1, (keepalive_s * 3) // 4)
 
 
 class Link:
@@ -99,7 +132,7 @@ class Link:
         self.client.max_queued_messages_set(0)
         self.client.will_set(will[0], will[1], qos=1, retain=True)
         if cfg.username:
-            password = read_password(cfg.password_file) if cfg.password_file else None
+            password = read_password(cfg.password_file) if cfg.password_file else default_password()
             self.client.username_pw_set(cfg.username, password)
         if cfg.tls:
             try:
@@ -153,7 +186,12 @@ class Link:
         self._hop(self._on_ack, Ack(mid, not rc.is_failure, str(rc)))
 
     def _cb_message(self, client: Any, userdata: Any, msg: Any) -> None:
-        self._hop(self._on_message, Inbound(msg.topic, bytes(msg.payload)))
+        sig = None
+        props = getattr(msg, "properties", None)
+        for name, value in getattr(props, "UserProperty", None) or ():
+            if name == "sig":
+                sig = str(value)
+        self._hop(self._on_message, Inbound(msg.topic, bytes(msg.payload), sig))
 
     # -- loop side --------------------------------------------------------------------------
 
@@ -170,7 +208,11 @@ class Link:
         self.client.connect_timeout = timeout
         try:
             await asyncio.to_thread(
-                self.client.connect, self.cfg.host, self.cfg.port, self.cfg.keepalive_s, **kwargs
+                self.client.connect,
+                self.cfg.host,
+                self.cfg.port,
+                negotiated_keepalive(self.cfg.keepalive_s),
+                **kwargs,
             )
         except ssl.SSLCertVerificationError as exc:
             raise LinkError(
@@ -192,11 +234,23 @@ class Link:
             self.close()
             raise
 
-    def publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> int | None:
-        """Hand a message to paho; the mid, or None if the connection is gone."""
+    def publish(
+        self, topic: str, payload: bytes, qos: int, retain: bool, sig: str | None = None
+    ) -> int | None:
+        """Hand a message to paho; the mid, or None if the connection is gone.
+
+        ``sig`` goes out as the MQTT 5 user property ``sig``.
+        """
         import paho.mqtt.client as mqtt
 
-        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        props = None
+        if sig is not None and self.cfg.protocol == "5":
+            from paho.mqtt.packettypes import PacketTypes
+            from paho.mqtt.properties import Properties
+
+            props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            props.UserProperty = [("sig", sig)]
+        info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return None
         return int(info.mid)

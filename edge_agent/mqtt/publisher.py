@@ -9,6 +9,14 @@ which Mosquitto sends for an ACL deny) is parked, counted and reported,
 never treated as delivered. When the connection ends, everything in flight
 stays in the outbox and is sent again on the next connection: duplicates
 are possible (consumers dedupe on device_id + seq), losses are not.
+
+MQTT 3.1.1 has no reason code in PUBACK, and Mosquitto acknowledges a
+publish it dropped by ACL exactly like a delivered one. So under 3.1.1 the
+publisher first proves that the broker forwards what this node writes: it
+publishes a probe on ``{base}/cmd/probe`` (the node subscribes to
+``{base}/cmd/+`` anyway) and drains the outbox only after the probe came
+back. No echo means "publish_unverified": the outbox is held and the
+operator is told, instead of rows being deleted as if delivered.
 """
 
 from __future__ import annotations
@@ -17,15 +25,20 @@ import asyncio
 import contextlib
 import logging
 import random
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from edge_agent.config.model import MqttConfig
 from edge_agent.mqtt.link import Ack, Inbound, Link, LinkError
+from edge_agent.signing import Signer
 from edge_agent.store.runner import StoreRunner
 
 log = logging.getLogger("edge_agent.publish")
+
+#: Seconds between probes while a 3.1.1 broker does not echo what we write.
+REPROBE_S = 30.0
 
 
 def full_jitter(attempt: int, initial: float, cap: float, rng: random.Random) -> float:
@@ -60,11 +73,17 @@ class Publisher:
         subscriptions: list[str],
         on_message: Callable[[Inbound], None],
         on_state: Callable[[LinkState], None] | None = None,
-        on_refused: Callable[[str, str], None] | None = None,
+        on_problem: Callable[[str, str | None], None] | None = None,
         on_connected: Callable[[], None] | None = None,
         rng: random.Random | None = None,
         connect_timeout: float = 10.0,
+        signer: Signer | None = None,
+        probe_topic: str | None = None,
     ) -> None:
+        """``on_problem(name, detail)`` reports an operator-visible delivery problem
+        (``publish_refused``, ``publish_unverified``); ``detail`` None clears it.
+        ``probe_topic`` (inside a subscribed filter) enables the MQTT 3.1.1 echo probe.
+        """
         self.cfg = cfg
         self.store = store
         self._will = will
@@ -73,7 +92,12 @@ class Publisher:
         self._subscriptions = subscriptions
         self._on_message = on_message
         self._on_state = on_state
-        self._on_refused = on_refused
+        self._on_problem = on_problem
+        self._problems: set[str] = set()
+        self._signer = signer
+        self._probe_topic = probe_topic if cfg.protocol == "3.1.1" else None
+        self._probe_nonce: str | None = None
+        self._probe_echoed = False
         self._on_connected = on_connected
         self._rng = rng or random.Random()
         self._connect_timeout = connect_timeout
@@ -98,8 +122,13 @@ class Publisher:
         self.link_state.since_mono = time.monotonic()
         if error is not None or state == "connected":
             self.link_state.last_error = error
-        if changed and self._on_state is not None:
-            self._on_state(self.link_state)
+        if changed:
+            if state == "connected":
+                log.info("connected to %s:%s", self.cfg.host, self.cfg.port)
+            elif state == "disconnected":
+                log.warning("broker link down: %s", error)
+            if self._on_state is not None:
+                self._on_state(self.link_state)
 
     async def run(self, stop: asyncio.Event) -> None:
         attempt = 0
@@ -153,20 +182,91 @@ class Publisher:
         return Link(
             self.cfg,
             loop=loop,
-            will=self._will,
+            will=self._sign_will(),
             on_ack=on_ack,
-            on_message=self._on_message,
+            on_message=self._inbound,
             on_lost=on_lost,
         )
 
+    def _sign_will(self) -> tuple[str, bytes]:
+        # A Will has no user properties here; under 3.1.1 the embedded form signs it.
+        topic, payload = self._will
+        if self._signer is not None and not self._signer.v5:
+            payload, _ = self._signer.sign(topic, payload)
+        return topic, payload
+
+    def _inbound(self, msg: Inbound) -> None:
+        if msg.topic == self._probe_topic:
+            if self._probe_nonce is not None and self._probe_nonce.encode() in msg.payload:
+                self._probe_echoed = True
+                self._wake.set()
+            return
+        self._on_message(msg)
+
+    def _send(self, link: Link, topic: str, payload: bytes, qos: int, retain: bool) -> int | None:
+        sig = None
+        if self._signer is not None:
+            payload, sig = self._signer.sign(topic, payload)
+        return link.publish(topic, payload, qos, retain, sig)
+
+    def _problem(self, name: str, detail: str | None) -> None:
+        if detail is None:
+            if name not in self._problems:
+                return
+            self._problems.discard(name)
+        else:
+            self._problems.add(name)
+        if self._on_problem is not None:
+            self._on_problem(name, detail)
+
+    async def _verify_writes(self, link: Link, stop: asyncio.Event) -> bool:
+        """MQTT 3.1.1 only: publish a probe and wait for the broker to echo it back."""
+        assert self._probe_topic is not None
+        while not stop.is_set() and not self._lost.is_set():
+            self._probe_nonce = secrets.token_hex(8)
+            self._probe_echoed = False
+            body = b'{"probe":"' + self._probe_nonce.encode() + b'"}'
+            if self._send(link, self._probe_topic, body, 1, False) is None:
+                return False
+            deadline = time.monotonic() + max(5.0, float(self.cfg.keepalive_s))
+            while not self._probe_echoed and time.monotonic() < deadline:
+                if stop.is_set() or self._lost.is_set():
+                    return False
+                self.heartbeat()
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=0.5)
+            if self._probe_echoed:
+                self._problem("publish_unverified", None)
+                return True
+            detail = (
+                f"the broker does not forward what this node publishes (no echo of "
+                f"{self._probe_topic}): check its ACL allows readwrite on this node's topics; "
+                "the outbox is held"
+            )
+            if self.link_state.last_error != detail:
+                log.error("%s", detail)
+            self.link_state.last_error = detail
+            if self._on_state is not None:
+                self._on_state(self.link_state)
+            self._problem("publish_unverified", detail)
+            end = time.monotonic() + REPROBE_S
+            while time.monotonic() < end and not stop.is_set() and not self._lost.is_set():
+                self.heartbeat()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=0.5)
+        return False
+
     async def _serve(self, link: Link, stop: asyncio.Event) -> None:
-        topic, payload = self._online()
-        link.publish(topic, payload, qos=1, retain=True)
         for sub in self._subscriptions:
             link.subscribe(sub)
+        topic, payload = self._online()
+        self._send(link, topic, payload, 1, True)
+        if self._probe_topic is not None and not await self._verify_writes(link, stop):
+            return
         if self._on_connected is not None:
             self._on_connected()
-        inflight: dict[int, int] = {}  # mid -> outbox row id
+        inflight: dict[int, tuple[int, str]] = {}  # mid -> (outbox row id, kind)
         store = self.store.store
         while not stop.is_set() and not self._lost.is_set():
             self.heartbeat()
@@ -174,11 +274,13 @@ class Publisher:
                 acks, self._acks = self._acks, []
                 done: list[tuple[int, str]] = []
                 refused: list[tuple[int, str]] = []
+                alert_ok = False
                 for ack in acks:
-                    row_id = inflight.pop(ack.mid, None)
-                    if row_id is None:
+                    entry = inflight.pop(ack.mid, None)
+                    if entry is None:
                         continue  # the status message or a row from before a resend
-                    (done if ack.ok else refused).append((row_id, ack.reason))
+                    (done if ack.ok else refused).append((entry[0], ack.reason))
+                    alert_ok = alert_ok or (ack.ok and entry[1] == "alert")
                 if done:
                     await self.store.call(store.outbox_done, [r for r, _ in done])
                     self.link_state.published += len(done)
@@ -186,22 +288,30 @@ class Publisher:
                 for row_id, reason in refused:
                     await self.store.call(store.outbox_failed, row_id, f"refused: {reason}")
                     self.link_state.refused += 1
-                    log.error("broker refused outbox row %s: %s", row_id, reason)
-                    if self._on_refused is not None:
-                        self._on_refused(str(row_id), reason)
+                    log.error(
+                        "broker refused outbox row %s (%s): kept, not delivered; "
+                        "check the broker's ACL for this device",
+                        row_id,
+                        reason,
+                    )
+                    self._problem("publish_refused", f"broker refused a publish: {reason}")
+                if alert_ok and not refused:
+                    self._problem("publish_refused", None)
             room = self.cfg.max_inflight - len(inflight)
             if room > 0:
                 self._wake.clear()
-                rows = await self.store.call(store.outbox_batch, room, list(inflight.values()))
+                rows = await self.store.call(
+                    store.outbox_batch, room, [r for r, _ in inflight.values()]
+                )
                 for row in rows:
-                    mid = link.publish(row.topic, row.payload, row.qos, row.retain)
+                    mid = self._send(link, row.topic, row.payload, row.qos, row.retain)
                     if mid is None:
                         self._lost.set()
                         break
                     if row.qos == 0:
                         await self.store.call(store.outbox_done, [row.id])
                         continue
-                    inflight[mid] = row.id
+                    inflight[mid] = (row.id, row.kind)
                 if len(rows) == room:
                     continue  # more waiting: fill the window again once acks come
             with contextlib.suppress(TimeoutError):
@@ -212,7 +322,7 @@ class Publisher:
         if self._lost.is_set():
             return
         topic, payload = self._offline()
-        mid = link.publish(topic, payload, qos=1, retain=True)
+        mid = self._send(link, topic, payload, 1, True)
         if mid is None:
             return
         deadline = time.monotonic() + 2.0

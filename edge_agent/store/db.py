@@ -10,6 +10,17 @@ The outbox is the single source of truth for delivery: a row leaves only
 after the broker acknowledged it. It is bounded by bytes: past the bound (or
 below the free-disk reserve) the oldest telemetry is shed and counted; alert
 events are never shed.
+
+Delivery bookkeeping (rows marked attempted or done) and raw readings are
+committed with ``synchronous=NORMAL``: in WAL mode the next FULL commit
+syncs them too, and losing them to a power cut costs at worst a resend (a
+duplicate, which consumers drop) or the last batch of raw readings. Alert
+events, their outbox rows and telemetry seqs are committed with FULL.
+
+When a write fails because the disk (or ``max_db_bytes``) is full, the store
+sheds telemetry from the outbox and the oldest raw readings, and tries
+again; alert events are never shed. ``pressure`` tells the agent so it can
+raise a ``device`` alert.
 """
 
 from __future__ import annotations
@@ -20,11 +31,11 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
@@ -33,7 +44,28 @@ from edge_agent.model import AlertEvent, Hazard, Level
 from edge_agent.pipeline.alerts import OpenAlert
 from edge_agent.store.schema import migrate
 
+#: SQLite primary result codes we treat as storage pressure, not as bugs.
+SQLITE_IOERR = 10
+SQLITE_FULL = 13
+
+
+class StoreFull(StoreError):
+    """A write failed for lack of space (or an I/O error) even after shedding."""
+
+
+def is_pressure(exc: BaseException) -> bool:
+    """True for "disk full" and I/O errors: conditions to survive, not to crash on."""
+    if not isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in (SQLITE_FULL, SQLITE_IOERR):
+        return True
+    text = str(exc).lower()
+    return "disk is full" in text or "disk i/o error" in text
+
+
 DB_NAME = "edge-agent.db"
+T = TypeVar("T")
 
 #: Outbox priorities: lower is sent first.
 PRIORITY_ALERT = 0
@@ -106,12 +138,20 @@ class Store:
         )
         self._disk_checked = -1e18
         self._disk_low = False
+        #: Storage pressure seen so far: episodes and the last error (for device alerts).
+        self.pressure_count = 0
+        self.pressure_error: str | None = None
 
     # -- opening -------------------------------------------------------------------------
 
     @classmethod
     def open(
-        cls, state_dir: Path, *, outbox_max_bytes: int = 64 * 1024 * 1024, min_free_bytes: int = 0
+        cls,
+        state_dir: Path,
+        *,
+        outbox_max_bytes: int = 64 * 1024 * 1024,
+        min_free_bytes: int = 0,
+        max_db_bytes: int = 0,
     ) -> tuple[Store, OpenReport]:
         """Open (creating or migrating) the store in ``state_dir``.
 
@@ -142,8 +182,80 @@ class Store:
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"cannot migrate {path}: {exc}") from exc
+        if max_db_bytes > 0:
+            page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            conn.execute(f"PRAGMA max_page_count={max(16, max_db_bytes // page)}")
         store = cls(conn, path, outbox_max_bytes=outbox_max_bytes, min_free_bytes=min_free_bytes)
         return store, OpenReport(path, created, applied, moved, problem)
+
+    # -- durability levels and storage pressure ------------------------------------------------
+
+    @contextlib.contextmanager
+    def _relaxed(self) -> Iterator[None]:
+        """Commit without an fsync of its own (the next FULL commit syncs it in WAL mode)."""
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield
+        finally:
+            self.conn.execute("PRAGMA synchronous=FULL")
+
+    def _under_pressure(self, fn: Callable[[], T]) -> T:
+        """Run a write; on disk full / I/O error shed telemetry and readings, then retry once."""
+        try:
+            return fn()
+        except sqlite3.DatabaseError as exc:
+            if not is_pressure(exc):
+                raise
+            self._note_pressure(exc)
+            self.make_room()
+            try:
+                return fn()
+            except sqlite3.DatabaseError as exc2:
+                if not is_pressure(exc2):
+                    raise
+                self._note_pressure(exc2)
+                raise StoreFull(f"cannot write to {self.path}: {exc2}") from exc2
+
+    def _note_pressure(self, exc: BaseException) -> None:
+        self.pressure_count += 1
+        self.pressure_error = str(exc)
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("UPDATE counters SET value = value + 1 WHERE name='write_errors'")
+
+    def make_room(self) -> int:
+        """Shed every telemetry row of the outbox and the older half of raw readings.
+
+        Alert events, their outbox rows and alert state are never touched.
+        Freed pages are reused by SQLite, so this helps under ``max_db_bytes``
+        and on a full disk alike. Returns rows removed.
+        """
+        removed = 0
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("ROLLBACK")
+        try:
+            with self._relaxed(), self.db.atomic():
+                row = self.conn.execute(
+                    "SELECT count(*), coalesce(sum(bytes), 0) FROM outbox WHERE kind='telemetry'"
+                ).fetchone()
+                self.conn.execute("DELETE FROM outbox WHERE kind='telemetry'")
+                self._outbox_bytes -= int(row[1])
+                self._add("shed_rows", int(row[0]))
+                self._add("shed_bytes", int(row[1]))
+                removed += int(row[0])
+                n_readings = int(self.conn.execute("SELECT count(*) FROM readings").fetchone()[0])
+                if n_readings:
+                    cut = self.conn.execute(
+                        "SELECT id FROM readings ORDER BY id LIMIT 1 OFFSET ?",
+                        (n_readings // 2,),
+                    ).fetchone()[0]
+                    gone = self.conn.execute("DELETE FROM readings WHERE id <= ?", (cut,)).rowcount
+                    self._add("readings_shed", gone)
+                    removed += gone
+        except sqlite3.DatabaseError:
+            # Even the delete could not be logged: nothing more to do here; the
+            # caller reports StoreFull and keeps its alert events in memory.
+            return 0
+        return removed
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -153,7 +265,14 @@ class Store:
     # -- alert events ---------------------------------------------------------------------
 
     def commit_events(self, items: Sequence[EventCommit], boot_id: str) -> list[Committed]:
-        """Assign seqs and commit events, audit rows, alert state and outbox rows durably."""
+        """Assign seqs and commit events, audit rows, alert state and outbox rows durably.
+
+        Raises :class:`StoreFull` when even shedding telemetry and readings
+        left no room; the caller keeps the events and tries again.
+        """
+        return self._under_pressure(lambda: self._commit_events(items, boot_id))
+
+    def _commit_events(self, items: Sequence[EventCommit], boot_id: str) -> list[Committed]:
         out: list[Committed] = []
         with self.db.atomic():
             for item in items:
@@ -250,15 +369,19 @@ class Store:
 
     # -- readings and telemetry -------------------------------------------------------------
 
-    def add_readings(self, rows: Iterable[tuple[Any, ...]]) -> int:
-        """Insert a batch of readings in one transaction."""
-        with self.db.atomic():
-            cur = self.conn.executemany(
-                "INSERT INTO readings (sensor_id, quantity, value, unit, quality, score, ts, "
-                "clock_synced, t_mono, boot_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
-        return cur.rowcount
+    def add_readings(self, rows: Sequence[tuple[Any, ...]]) -> int:
+        """Insert a batch of readings in one transaction (no fsync of its own)."""
+
+        def write() -> int:
+            with self._relaxed(), self.db.atomic():
+                cur = self.conn.executemany(
+                    "INSERT INTO readings (sensor_id, quantity, value, unit, quality, score, ts, "
+                    "clock_synced, t_mono, boot_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    rows,
+                )
+            return int(cur.rowcount)
+
+        return self._under_pressure(write)
 
     def prune_readings(
         self, *, boot_id: str, older_than_mono: float, older_than_ts: datetime | None
@@ -282,16 +405,22 @@ class Store:
 
     def add_telemetry(self, renders: Sequence[Callable[[int], OutboxRow]]) -> int:
         """Enqueue telemetry rows (each rendered with its telemetry seq); return rows shed."""
-        with self.db.atomic():
-            for render in renders:
-                self._enqueue(render(self._next("telemetry_seq")))
-            shed = self._shed_if_needed()
-        return shed
+
+        def write() -> int:
+            with self.db.atomic():
+                for render in renders:
+                    self._enqueue(render(self._next("telemetry_seq")))
+                return self._shed_if_needed()
+
+        return self._under_pressure(write)
 
     def enqueue(self, rows: Sequence[OutboxRow]) -> None:
-        with self.db.atomic():
-            for row in rows:
-                self._enqueue(row)
+        def write() -> None:
+            with self.db.atomic():
+                for row in rows:
+                    self._enqueue(row)
+
+        self._under_pressure(write)
 
     # -- outbox --------------------------------------------------------------------------------
 
@@ -373,7 +502,9 @@ class Store:
             if r[0] not in skip
         ][:limit]
         if items:
-            with self.db.atomic():
+            with contextlib.suppress(sqlite3.DatabaseError), self._relaxed(), self.db.atomic():
+                # Bookkeeping only (retained supersede, shedding): if it cannot be
+                # written, sending anyway is still right.
                 self.conn.executemany(
                     "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?",
                     [(i.id,) for i in items],
@@ -384,7 +515,7 @@ class Store:
         """Acknowledged rows leave the outbox, with older rows of the same retained topic."""
         if not ids:
             return
-        with self.db.atomic():
+        with self._relaxed(), self.db.atomic():
             for row_id in ids:
                 row = self.conn.execute(
                     "SELECT topic, retain, bytes FROM outbox WHERE id = ?", (row_id,)

@@ -108,8 +108,16 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         db.table("counters").insert({"name": name, "value": 0})
 
 
+def _v2_pressure_counters(db: sqlite_utils.Database) -> None:
+    # Readings shed to make room when the disk (or max_db_bytes) is full, and
+    # how often a write failed for lack of space or an I/O error.
+    for name in ("readings_shed", "write_errors"):
+        db.conn.execute("INSERT OR IGNORE INTO counters (name, value) VALUES (?, 0)", (name,))
+
+
 MIGRATIONS: list[Migration] = [
     (1, "initial schema", _v1_initial),
+    (2, "storage pressure counters", _v2_pressure_counters),
 ]
 
 

@@ -53,31 +53,52 @@ class Builder:
         self.built = Built(state_dir)
         self.t_mono = 100.0
 
-    def event(self, sensor: str, hazard: Hazard, kind: EventKind, level: Level,
-              value: float | None, reason: dict[str, Any], *, alert_id: str,
-              acknowledged: bool = False, open_after: bool = True,
-              clock_synced: bool = True) -> dict[str, Any]:
+    def event(
+        self,
+        sensor: str,
+        hazard: Hazard,
+        kind: EventKind,
+        level: Level,
+        value: float | None,
+        reason: dict[str, Any],
+        *,
+        alert_id: str,
+        acknowledged: bool = False,
+        open_after: bool = True,
+        clock_synced: bool = True,
+    ) -> dict[str, Any]:
         self.t_mono += 1.5
         unit = "µg/m³" if hazard is Hazard.SMOKE else "m"
         prev = None if kind is EventKind.RAISED else "orange"
-        ev = AlertEvent(alert_id, sensor, hazard, kind, level, value, unit, reason,
-                        datetime.now(UTC), clock_synced, self.t_mono,
-                        extra={"previous_level": prev})
+        ev = AlertEvent(
+            alert_id,
+            sensor,
+            hazard,
+            kind,
+            level,
+            value,
+            unit,
+            reason,
+            datetime.now(UTC),
+            clock_synced,
+            self.t_mono,
+            extra={"previous_level": prev},
+        )
         state = OpenAlert(sensor, hazard, alert_id, level, acknowledged) if open_after else None
         (committed,) = self.store.commit_events(
-            [EventCommit(ev, self.renderer, state, self.topics.active(sensor))], BOOT)
+            [EventCommit(ev, self.renderer, state, self.topics.active(sensor))], BOOT
+        )
         self.built.events.append(committed.payload)
         time.sleep(0.002)  # distinct stamps, as real events are
         return committed.payload
 
-    def command(self, name: str, payload: dict[str, Any] | str, outcome: str,
-                detail: str) -> None:
+    def command(self, name: str, payload: dict[str, Any] | str, outcome: str, detail: str) -> None:
         text = payload if isinstance(payload, str) else json.dumps(payload)
         cmd_id = None if isinstance(payload, str) else payload.get("id")
-        self.store.record_command(name, None if cmd_id is None else str(cmd_id), text, outcome,
-                                  detail)
-        self.built.commands.append((name, None if cmd_id is None else str(cmd_id), outcome,
-                                    detail))
+        self.store.record_command(
+            name, None if cmd_id is None else str(cmd_id), text, outcome, detail
+        )
+        self.built.commands.append((name, None if cmd_id is None else str(cmd_id), outcome, detail))
         time.sleep(0.002)
 
     def mark(self, name: str) -> None:
@@ -95,40 +116,97 @@ def incident(state_dir: Path) -> Built:
     """
     b = Builder(state_dir)
     s = b.store
-    s.set_meta_many({"version": "9.8.7", "boot_id": BOOT, "clock_synced": "true",
-                     "started_ts": datetime.now(UTC).isoformat(), "config": "/etc/x.toml"})
+    s.set_meta_many(
+        {
+            "version": "9.8.7",
+            "boot_id": BOOT,
+            "clock_synced": "true",
+            "started_ts": datetime.now(UTC).isoformat(),
+            "config": "/etc/x.toml",
+        }
+    )
     threshold = {"rule": "pm25-level", "kind": "threshold", "direction": "above"}
     b.mark("start")
-    b.event("smoke-1", Hazard.SMOKE, EventKind.RAISED, Level.ORANGE, 281.4,
-            {**threshold, "threshold": 250.0, "value": 281.4}, alert_id="smoke-a1")
-    b.command("ack", {"id": "c-1", "by": "Wang Fang", "alert_id": "smoke-a1",
-                      "note": "on my way"}, "ok", "ack: 1 alert(s): smoke-a1")
-    b.event("smoke-1", Hazard.SMOKE, EventKind.ACKNOWLEDGED, Level.ORANGE, 281.4,
-            {"by": "Wang Fang", "note": "on my way", "verdict": None}, alert_id="smoke-a1",
-            acknowledged=True)
+    b.event(
+        "smoke-1",
+        Hazard.SMOKE,
+        EventKind.RAISED,
+        Level.ORANGE,
+        281.4,
+        {**threshold, "threshold": 250.0, "value": 281.4},
+        alert_id="smoke-a1",
+    )
+    b.command(
+        "ack",
+        {"id": "c-1", "by": "Wang Fang", "alert_id": "smoke-a1", "note": "on my way"},
+        "ok",
+        "ack: 1 alert(s): smoke-a1",
+    )
+    b.event(
+        "smoke-1",
+        Hazard.SMOKE,
+        EventKind.ACKNOWLEDGED,
+        Level.ORANGE,
+        281.4,
+        {"by": "Wang Fang", "note": "on my way", "verdict": None},
+        alert_id="smoke-a1",
+        acknowledged=True,
+    )
     b.mark("after_ack")
-    b.event("smoke-1", Hazard.SMOKE, EventKind.ESCALATED, Level.RED, 512.0,
-            {**threshold, "threshold": 500.0, "value": 512.0}, alert_id="smoke-a1",
-            acknowledged=True)
+    b.event(
+        "smoke-1",
+        Hazard.SMOKE,
+        EventKind.ESCALATED,
+        Level.RED,
+        512.0,
+        {**threshold, "threshold": 500.0, "value": 512.0},
+        alert_id="smoke-a1",
+        acknowledged=True,
+    )
     b.command("resolve", "{not json", "error", "payload is not JSON: Expecting property name")
-    b.command("resolve", {"id": 7, "by": "Li Wei", "sensor_id": "smoke-1",
-                          "verdict": "false_alarm", "note": "canteen smoke"},
-              "ok", "resolve: 1 alert(s): smoke-a1")
-    b.event("smoke-1", Hazard.SMOKE, EventKind.RESOLVED, Level.RED, 512.0,
-            {"by": "Li Wei", "note": "canteen smoke", "verdict": "false_alarm"},
-            alert_id="smoke-a1", open_after=False)
+    b.command(
+        "resolve",
+        {
+            "id": 7,
+            "by": "Li Wei",
+            "sensor_id": "smoke-1",
+            "verdict": "false_alarm",
+            "note": "canteen smoke",
+        },
+        "ok",
+        "resolve: 1 alert(s): smoke-a1",
+    )
+    b.event(
+        "smoke-1",
+        Hazard.SMOKE,
+        EventKind.RESOLVED,
+        Level.RED,
+        512.0,
+        {"by": "Li Wei", "note": "canteen smoke", "verdict": "false_alarm"},
+        alert_id="smoke-a1",
+        open_after=False,
+    )
     b.mark("after_resolve")
-    b.event("water-1", Hazard.WATER, EventKind.RAISED, Level.YELLOW, 0.42,
-            {"rule": "depth", "kind": "threshold", "threshold": 0.3, "value": 0.42},
-            alert_id="water-a1", clock_synced=False)
+    b.event(
+        "water-1",
+        Hazard.WATER,
+        EventKind.RAISED,
+        Level.YELLOW,
+        0.42,
+        {"rule": "depth", "kind": "threshold", "threshold": 0.3, "value": 0.42},
+        alert_id="water-a1",
+        clock_synced=False,
+    )
     b.mark("end")
 
     now = datetime.now(UTC).isoformat()
-    s.add_readings([
-        ("smoke-1", "pm2_5", 512.0, "µg/m³", "ok", 0.9, now, 1, 1.0, BOOT),
-        ("smoke-1", "pm2_5", 35.5, "µg/m³", "ok", 0.1, now, 1, 2.0, BOOT),
-        ("water-1", "water_level", 0.42, "m", "suspect", None, now, 1, 2.0, BOOT),
-    ])
+    s.add_readings(
+        [
+            ("smoke-1", "pm2_5", 512.0, "µg/m³", "ok", 0.9, now, 1, 1.0, BOOT),
+            ("smoke-1", "pm2_5", 35.5, "µg/m³", "ok", 0.1, now, 1, 2.0, BOOT),
+            ("water-1", "water_level", 0.42, "m", "suspect", None, now, 1, 2.0, BOOT),
+        ]
+    )
     # Deliver the first alert row, as the publisher does on PUBACK: sets last_publish_ts.
     first = s.outbox_batch(1)
     s.outbox_done([first[0].id])
@@ -137,15 +215,27 @@ def incident(state_dir: Path) -> Built:
     s.outbox_max_bytes = s.outbox_bytes + 1000
     for i in range(6):
         body = dumps({"i": i, "pad": "x" * 300})
-        s.add_telemetry([lambda seq, body=body: OutboxRow(
-            "telemetry", b.topics.telemetry("smoke-1"), body, qos=1,
-            priority=PRIORITY_TELEMETRY)])
+        s.add_telemetry(
+            [
+                lambda seq, body=body: OutboxRow(
+                    "telemetry",
+                    b.topics.telemetry("smoke-1"),
+                    body,
+                    qos=1,
+                    priority=PRIORITY_TELEMETRY,
+                )
+            ]
+        )
     # A row the broker refused (an ACL deny) stays parked and is reported.
     refused = [i for i in s.outbox_batch(50) if i.kind == "telemetry"][-1]
     s.outbox_failed(refused.id, "refused: Not authorized")
-    s.set_meta_many({"broker_state": "disconnected",
-                     "broker_state_ts": datetime.now(UTC).isoformat(),
-                     "broker_error": "[Errno 111] Connection refused"})
+    s.set_meta_many(
+        {
+            "broker_state": "disconnected",
+            "broker_state_ts": datetime.now(UTC).isoformat(),
+            "broker_error": "[Errno 111] Connection refused",
+        }
+    )
     b.built.backlog = s.backlog()
     b.built.counters = s.counters()
     s.close()

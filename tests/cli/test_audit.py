@@ -19,8 +19,13 @@ from tests.cli.store_builder import incident
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "edge_agent", "audit", *args],
-                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "edge_agent", "audit", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +43,26 @@ def test_csv_has_every_event_and_command_in_time_order(built: Any) -> None:
     assert proc.stdout.splitlines()[0] == ",".join(COLUMNS)
     rows = rows_csv(proc.stdout)
     assert [r["record"] for r in rows] == [
-        "alert", "command", "alert", "alert", "command", "command", "alert", "alert"]
+        "alert",
+        "command",
+        "alert",
+        "alert",
+        "command",
+        "command",
+        "alert",
+        "alert",
+    ]
     assert [r["ts"] for r in rows] == sorted(r["ts"] for r in rows)
 
     alerts = [r for r in rows if r["record"] == "alert"]
     assert [int(r["seq"]) for r in alerts] == [e["seq"] for e in built.events]
     assert [r["event"] for r in alerts] == [
-        "raised", "acknowledged", "escalated", "resolved", "raised"]
+        "raised",
+        "acknowledged",
+        "escalated",
+        "resolved",
+        "raised",
+    ]
     for row, ev in zip(alerts, built.events, strict=True):
         assert row["message"] == ev["message"], "the text people received, verbatim"
         assert row["title"] == ev["title"]
@@ -58,8 +76,9 @@ def test_csv_has_every_event_and_command_in_time_order(built: Any) -> None:
     assert alerts[-1]["clock_synced"] == "false"
 
     commands = [r for r in rows if r["record"] == "command"]
-    assert [(c["command"], c["cmd_id"] or None, c["outcome"], c["detail"])
-            for c in commands] == built.commands
+    assert [
+        (c["command"], c["cmd_id"] or None, c["outcome"], c["detail"]) for c in commands
+    ] == built.commands
     assert commands[0]["by"] == "Wang Fang" and commands[0]["alert_id"] == "smoke-a1"
     assert commands[1]["outcome"] == "error" and commands[1]["by"] == ""
     assert commands[2]["verdict"] == "false_alarm" and commands[2]["sensor_id"] == "smoke-1"
@@ -86,12 +105,17 @@ def test_since_and_until(built: Any) -> None:
     marks = built.marks
     since = marks["after_ack"].isoformat().replace("+00:00", "Z")
     until = marks["after_resolve"].isoformat()
-    proc = run("--state-dir", str(built.state_dir), "--since", since, "--until", until,
-               "--format", "json")
+    proc = run(
+        "--state-dir", str(built.state_dir), "--since", since, "--until", until, "--format", "json"
+    )
     assert proc.returncode == 0, proc.stderr
     got = [(r["record"], r.get("event") or r.get("command")) for r in json.loads(proc.stdout)]
-    assert got == [("alert", "escalated"), ("command", "resolve"), ("command", "resolve"),
-                   ("alert", "resolved")]
+    assert got == [
+        ("alert", "escalated"),
+        ("command", "resolve"),
+        ("command", "resolve"),
+        ("alert", "resolved"),
+    ]
 
     # A relative time, written the natural way with a space (argparse would take -1h for
     # an option) and with '='.
@@ -128,8 +152,9 @@ def test_parse_time_arg() -> None:
     assert parse_time_arg("--since", "-2w", now) == now - timedelta(weeks=2)
     assert parse_time_arg("--since", "now", now) == now
     assert parse_time_arg("--since", "2026-03-01", now) == datetime(2026, 3, 1, tzinfo=UTC)
-    assert parse_time_arg("--since", "2026-03-01T16:00+08:00", now) == \
-        datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    assert parse_time_arg("--since", "2026-03-01T16:00+08:00", now) == datetime(
+        2026, 3, 1, 8, 0, tzinfo=UTC
+    )
     with pytest.raises(TimeArgError, match="--until"):
         parse_time_arg("--until", "soon", now)
 

@@ -19,8 +19,13 @@ from tests.cli.store_builder import BOOT, incident
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "edge_agent", "status", *args],
-                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "edge_agent", "status", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +55,22 @@ def test_json_reports_what_the_store_holds(built: Any) -> None:
     assert active["since"] == built.events[-1]["ts"]
 
     # The backlog is exactly what the daemon's own Store.backlog() reported.
-    assert {k: {f: v[f] for f in ("rows", "bytes", "refused")}
-            for k, v in report["outbox"].items()} == built.backlog
+    assert {
+        k: {f: v[f] for f in ("rows", "bytes", "refused")} for k, v in report["outbox"].items()
+    } == built.backlog
     assert report["outbox"]["telemetry"]["refused"] == 1
-    assert list(report["outbox"])[0] == "alert", "alert events listed first"
-    assert report["shed"] == {"rows": built.counters["shed_rows"],
-                              "bytes": built.counters["shed_bytes"]}
+    assert next(iter(report["outbox"])) == "alert", "alert events listed first"
+    assert report["shed"] == {
+        "rows": built.counters["shed_rows"],
+        "bytes": built.counters["shed_bytes"],
+    }
     assert report["shed"]["rows"] > 0
     assert report["last_publish_ts"] is not None
-    assert report["broker"] == {"state": "disconnected", "since": report["broker"]["since"],
-                                "error": "[Errno 111] Connection refused"}
+    assert report["broker"] == {
+        "state": "disconnected",
+        "since": report["broker"]["since"],
+        "error": "[Errno 111] Connection refused",
+    }
     readings = {(r["sensor_id"], r["quantity"]): r for r in report["last_readings"]}
     assert readings[("smoke-1", "pm2_5")]["value"] == 35.5, "the latest, not the first"
     assert readings[("water-1", "water_level")]["quality"] == "suspect"
@@ -116,8 +127,9 @@ def test_bad_config_is_named(tmp_path: Path) -> None:
 def test_reads_while_the_agent_writes_and_leaves_no_files(tmp_path: Path, built: Any) -> None:
     before = sorted(p.name for p in built.state_dir.iterdir())
     as_json(built.state_dir)
-    assert sorted(p.name for p in built.state_dir.iterdir()) == before, \
+    assert sorted(p.name for p in built.state_dir.iterdir()) == before, (
         "a stopped agent's store must not get -wal/-shm files (owned by whoever ran status)"
+    )
 
     # With the store open for writing (the daemon running), status sees every commit.
     state = tmp_path / "live"
@@ -148,7 +160,9 @@ def test_status_imports_nothing_heavy(built: Any) -> None:
         f"    rc = main(['status', '--state-dir', {str(built.state_dir)!r}, '--json'])\n"
         "heavy = {'river', 'numpy', 'paho', 'sqlite_utils', 'scipy', 'pymodbus', 'serial',\n"
         "         'gpiozero'}\n"
-        "print(rc, sorted({m.split('.')[0] for m in sys.modules} & heavy))\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, cwd=REPO)
+        "print(rc, sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
     assert proc.stdout.strip() == "0 []", proc.stdout + proc.stderr

@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,55 +21,26 @@ from edge_agent.pipeline.render import EventRenderer
 from tests.agent_helpers import REPO
 from tests.broker import Broker, free_port
 from tests.cli.store_builder import BOOT, config
+from tests.cli.tail_proc import TailProc
 from tests.mqtt_helpers import Collector
 
 
-class TailProc:
-    """``edge-agent tail`` as a subprocess, its output collected line by line."""
-
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edge_agent", "tail", *args], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, cwd=REPO)
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self._threads = [threading.Thread(target=self._pump, args=(s, buf), daemon=True)
-                         for s, buf in ((self.proc.stdout, self.out),
-                                        (self.proc.stderr, self.err))]
-        for t in self._threads:
-            t.start()
-
-    @staticmethod
-    def _pump(stream: Any, buf: list[str]) -> None:
-        for line in stream:
-            buf.append(line.rstrip("\n"))
-
-    def wait_for(self, what: str, where: str = "out", timeout: float = 20) -> None:
-        buf = self.out if where == "out" else self.err
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(what in line for line in list(buf)):
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"tail never printed {what!r}; out={self.out} err={self.err}")
-
-    def finish(self, timeout: float = 30) -> int:
-        rc = self.proc.wait(timeout)
-        for t in self._threads:
-            t.join(5)
-        return rc
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-
-
-def alert(renderer: EventRenderer, seq: int, kind: EventKind, level: Level,
-          value: float) -> dict[str, Any]:
-    ev = AlertEvent("a-77", "smoke-1", Hazard.SMOKE, kind, level, value, "µg/m³",
-                    {"rule": "pm25-level", "kind": "threshold", "threshold": 250.0,
-                     "value": value}, datetime.now(UTC), True, 10.0 + seq)
+def alert(
+    renderer: EventRenderer, seq: int, kind: EventKind, level: Level, value: float
+) -> dict[str, Any]:
+    ev = AlertEvent(
+        "a-77",
+        "smoke-1",
+        Hazard.SMOKE,
+        kind,
+        level,
+        value,
+        "µg/m³",
+        {"rule": "pm25-level", "kind": "threshold", "threshold": 250.0, "value": value},
+        datetime.now(UTC),
+        True,
+        10.0 + seq,
+    )
     ev.seq = seq
     return renderer.payload(ev)
 
@@ -82,17 +52,27 @@ def renderer(tmp_path_factory: pytest.TempPathFactory) -> EventRenderer:
 
 
 def publish_status(sub: Collector, site: str, device: str, state: str) -> None:
-    body = status_payload(state, site_id=site, device_id=device, ts=datetime.now(UTC),
-                          clock_synced=True, boot_id=BOOT, sensors=["smoke-1"])
-    sub.client.publish(f"edge/{site}/{device}/status", dumps(body), qos=1,
-                       retain=True).wait_for_publish(5)
+    body = status_payload(
+        state,
+        site_id=site,
+        device_id=device,
+        ts=datetime.now(UTC),
+        clock_synced=True,
+        boot_id=BOOT,
+        sensors=["smoke-1"],
+    )
+    sub.client.publish(
+        f"edge/{site}/{device}/status", dumps(body), qos=1, retain=True
+    ).wait_for_publish(5)
 
 
-def test_json_lines_for_scripts_with_duplicates_dropped(broker: Broker,
-                                                        renderer: EventRenderer) -> None:
+def test_json_lines_for_scripts_with_duplicates_dropped(
+    broker: Broker, renderer: EventRenderer
+) -> None:
     sub = Collector(broker.port, "unused/#")
-    tail = TailProc("--broker", broker.url, "--site", "test-site", "--json", "--count", "3",
-                    "--timeout", "30")
+    tail = TailProc(
+        "--broker", broker.url, "--site", "test-site", "--json", "--count", "3", "--timeout", "30"
+    )
     try:
         publish_status(sub, "test-site", "test-pi", "online")
         tail.wait_for('"state": "online"')  # retained: proves the subscription is in place
@@ -117,16 +97,30 @@ def test_json_lines_for_scripts_with_duplicates_dropped(broker: Broker,
 
 def test_text_for_people_in_another_language(broker: Broker, renderer: EventRenderer) -> None:
     sub = Collector(broker.port, "unused/#")
-    tail = TailProc("--broker", broker.url, "--device", "lang-pi", "--lang", "zh-CN",
-                    "--color", "always", "--count", "2", "--timeout", "30")
+    tail = TailProc(
+        "--broker",
+        broker.url,
+        "--device",
+        "lang-pi",
+        "--lang",
+        "zh-CN",
+        "--color",
+        "always",
+        "--count",
+        "2",
+        "--timeout",
+        "30",
+    )
     try:
         publish_status(sub, "test-site", "lang-pi", "online")
         tail.wait_for("在线")
         raised = alert(renderer, 1, EventKind.RAISED, Level.ORANGE, 281.0)
         assert raised["lang"] == "en"
         sub.publish("edge/test-site/lang-pi/alerts", dumps(raised))
-        sub.publish("edge/test-site/lang-pi/alerts", dumps(
-            alert(renderer, 2, EventKind.CLEARED, Level.NONE, 20.0)))
+        sub.publish(
+            "edge/test-site/lang-pi/alerts",
+            dumps(alert(renderer, 2, EventKind.CLEARED, Level.NONE, 20.0)),
+        )
         assert tail.finish() == 0, tail.err
     finally:
         tail.kill()
@@ -134,15 +128,16 @@ def test_text_for_people_in_another_language(broker: Broker, renderer: EventRend
     out = "\n".join(tail.out)
     assert "橙色预警" in out, "re-rendered in the requested language"
     assert "Orange warning" not in out
-    assert LEVEL_STYLES["orange"] + "" in out and LEVEL_STYLES[None] in out
-    assert "test-site/lang-pi · smoke-1 · raised · seq 1" in out
+    assert LEVEL_STYLES["orange"] in out and LEVEL_STYLES[None] in out
+    assert "test-site/test-pi · smoke-1 · raised · seq 1 · alert a-77" in out
     assert "connected to" in "\n".join(tail.err)
 
 
 def test_plain_text_without_a_terminal(broker: Broker, renderer: EventRenderer) -> None:
     sub = Collector(broker.port, "unused/#")
-    tail = TailProc("--broker", broker.url, "--device", "plain-pi", "--count", "1",
-                    "--timeout", "30")
+    tail = TailProc(
+        "--broker", broker.url, "--device", "plain-pi", "--count", "1", "--timeout", "30"
+    )
     try:
         publish_status(sub, "test-site", "plain-pi", "offline")
         tail.wait_for("OFFLINE")
@@ -207,21 +202,34 @@ def test_ctrl_c_stops_cleanly(broker: Broker) -> None:
     assert not any("Traceback" in line or "KeyboardInterrupt" in line for line in tail.err)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--broker", "http://x"), "mqtt://HOST"),
-    (("--broker", "mqtt://h:99999"), "port"),
-    (("--site", "a/b"), "--site"),
-    (("--count", "0"), "--count"),
-    (("--lang", "fr"), "--lang"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--broker", "http://x"), "mqtt://HOST"),
+        (("--broker", "mqtt://h:99999"), "port"),
+        (("--site", "a/b"), "--site"),
+        (("--count", "0"), "--count"),
+        (("--lang", "fr"), "--lang"),
+    ],
+)
 def test_usage_errors(args: tuple[str, ...], message: str) -> None:
-    proc = subprocess.run([sys.executable, "-m", "edge_agent", "tail", *args],
-                          capture_output=True, text=True, timeout=30, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "edge_agent", "tail", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=REPO,
+    )
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 
 
 def test_parse_broker_url() -> None:
     a = parse_broker_url("mqtts://ops%40site:p%3Ass@broker.example.org")
     assert (a.host, a.port, a.tls, a.username, a.password) == (
-        "broker.example.org", 8883, True, "ops@site", "p:ss")
+        "broker.example.org",
+        8883,
+        True,
+        "ops@site",
+        "p:ss",
+    )
     assert parse_broker_url("mqtt://127.0.0.1").port == 1883

@@ -27,8 +27,9 @@ def test_daemon_notifies_ready_pings_and_stops_pinging_when_its_loop_blocks(
     server.settimeout(0.2)
     monkeypatch.setenv("NOTIFY_SOCKET", str(sock_path))
     monkeypatch.setenv("WATCHDOG_USEC", "1000000")  # ping every 0.5 s
-    config = parse_config(sim_config(tmp_path / "state", broker.url, interval_s=0.2,
-                                     device="wd-pi"))
+    config = parse_config(
+        sim_config(tmp_path / "state", broker.url, interval_s=0.2, device="wd-pi")
+    )
 
     loop_box: dict[str, asyncio.AbstractEventLoop] = {}
     stop_box: dict[str, asyncio.Event] = {}

@@ -45,11 +45,16 @@ def test_readme_lists_no_command_that_does_not_exist() -> None:
 
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_command_has_help(name: str) -> None:
-    module, summary = COMMANDS[name]
+    _module, summary = COMMANDS[name]
     assert len(summary) >= 10, f"{name}: one-line help in COMMANDS is missing or too short"
     assert name in usage()
-    proc = subprocess.run([sys.executable, "-m", "edge_agent", name, "--help"],
-                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "edge_agent", name, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
     assert proc.returncode == 0, f"`edge-agent {name} --help` failed:\n{proc.stderr}"
     out = proc.stdout
     assert f"usage: edge-agent {name}" in out, f"{name} --help has no usage line:\n{out}"

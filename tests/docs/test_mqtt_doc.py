@@ -11,14 +11,20 @@ import hashlib
 import hmac
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from edge_agent.cli import _mqtt_doc as gen
 from edge_agent.commands import COMMANDS, parse_command
+from tests.broker import Broker
+from tests.mqtt_helpers import Collector
 
 REPO = Path(__file__).resolve().parents[2]
 DOC_PATH = REPO / "docs" / "mqtt.md"
@@ -27,8 +33,9 @@ FENCE = re.compile(r"<!-- (example|snippet) ([^>]+?) -->\s*```(\w+)\n(.*?)```", 
 
 
 def blocks(kind: str, name: str) -> list[str]:
-    return [m.group(4) for m in FENCE.finditer(DOC) if m.group(1) == kind
-            and m.group(2).strip() == name]
+    return [
+        m.group(4) for m in FENCE.finditer(DOC) if m.group(1) == kind and m.group(2).strip() == name
+    ]
 
 
 @pytest.mark.parametrize("name", gen.PAYLOADS)
@@ -55,8 +62,10 @@ def test_table_required_type_and_description_match_the_schema(name: str) -> None
             problems.append(f"{f.name}: doc says type {f.type!r}, schema {w.type!r}")
         if f.description != w.description:
             problems.append(f"{f.name}: description differs from the schema's")
-    assert not problems, (f"docs/mqtt.md {name} table disagrees with the schema (run python -m "
-                          "edge_agent.cli._mqtt_doc):\n" + "\n".join(problems))
+    assert not problems, (
+        f"docs/mqtt.md {name} table disagrees with the schema (run python -m "
+        "edge_agent.cli._mqtt_doc):\n" + "\n".join(problems)
+    )
 
 
 def test_generator_reports_a_stale_table(tmp_path: Path) -> None:
@@ -81,8 +90,10 @@ def test_type_text_covers_every_schema_construct() -> None:
     assert gen.type_text({"type": ["number", "null"]}) == "number | null"
     assert gen.type_text({"type": "integer", "minimum": 1}) == "integer (≥ 1)"
     assert gen.type_text({"type": "array", "items": {"type": "string"}}) == "array of string"
-    assert gen.type_text({"type": "string", "format": "date-time", "pattern": "Z$"}) == \
-        "string (date-time, pattern `Z$`)"
+    assert (
+        gen.type_text({"type": "string", "format": "date-time", "pattern": "Z$"})
+        == "string (date-time, pattern `Z$`)"
+    )
 
 
 @pytest.mark.parametrize("name", gen.PAYLOADS)
@@ -108,16 +119,22 @@ def test_every_command_example_is_accepted_by_the_agent(name: str) -> None:
 def test_every_command_and_topic_is_documented() -> None:
     for name in COMMANDS:
         assert f"`{{base}}/cmd/{name}`" in DOC, f"topic of command {name} missing"
-    for topic in ("{base}/status", "{base}/alerts", "{base}/alerts/active/{sensor_id}",
-                  "{base}/telemetry/{sensor_id}", "{base}/cap", "{base}/cmd/result",
-                  "homeassistant/device/"):
+    for topic in (
+        "{base}/status",
+        "{base}/alerts",
+        "{base}/alerts/active/{sensor_id}",
+        "{base}/telemetry/{sensor_id}",
+        "{base}/cap",
+        "{base}/cmd/result",
+        "homeassistant/device/",
+    ):
         assert f"`{topic}" in DOC, f"topic {topic} missing from the topic table"
 
 
 def test_signature_snippet_verifies_and_rejects() -> None:
     (code,) = blocks("snippet", "verify-signature")
     ns: dict[str, Any] = {}
-    exec(compile(code, "docs/mqtt.md#verify-signature", "exec"), ns)  # noqa: S102
+    exec(compile(code, "docs/mqtt.md#verify-signature", "exec"), ns)
     key, topic = b"device-key", "edge/jiangchuan-3/bldg7-pi/alerts"
     payload = '{"seq":41,"message":"检测到烟雾"}'.encode()
     sig = hmac.new(key, topic.encode() + b"\n" + payload, hashlib.sha256).hexdigest()
@@ -129,11 +146,44 @@ def test_signature_snippet_verifies_and_rejects() -> None:
     assert not ns["verify"](b"other-key", topic, payload, sig)
     assert not ns["verify"](key, topic, payload, None)
 
-    class Props:
-        UserProperty = [("trace", "x"), ("sig", sig)]
-
-    class Msg:
-        properties = Props()
-
-    assert ns["sig_of"](Msg()) == sig
+    # A real paho MQTT 5 message carrying user properties, as a consumer receives it.
+    props = Properties(PacketTypes.PUBLISH)
+    props.UserProperty = [("trace", "x"), ("sig", sig)]
+    msg = mqtt.MQTTMessage(topic=topic.encode())
+    msg.payload = payload
+    msg.properties = props
+    assert ns["sig_of"](msg) == sig
+    assert ns["verify"](key, msg.topic, msg.payload, ns["sig_of"](msg))
+    assert ns["sig_of"](mqtt.MQTTMessage(topic=topic.encode())) is None
     assert ns["sig_of"](object()) is None
+
+
+def test_signature_snippet_on_a_message_through_mosquitto(broker: Broker) -> None:
+    """The snippet reads the ``sig`` user property of a real MQTT 5 delivery."""
+    (code,) = blocks("snippet", "verify-signature")
+    ns: dict[str, Any] = {}
+    exec(compile(code, "docs/mqtt.md#verify-signature", "exec"), ns)
+    key, topic = b"k-bldg7", "edge/doc-site/doc-pi/alerts"
+    payload = b'{"seq":1}'
+    got: list[Any] = []
+    receiver = Collector(broker.port, "edge/doc-site/#")
+    receiver.client.on_message = lambda c, u, m: got.append(m)
+    sender = Collector(broker.port, "nothing/#")
+    try:
+        props = Properties(PacketTypes.PUBLISH)
+        props.UserProperty = ("sig", ns["signature"](key, topic, payload))
+        deadline = time.monotonic() + 10
+        while not got and time.monotonic() < deadline:
+            sender.client.publish(topic, payload, qos=1, properties=props).wait_for_publish(5)
+            time.sleep(0.2)
+        sender.client.publish(topic, payload + b" ", qos=1).wait_for_publish(5)  # unsigned
+        receiver.wait(lambda: any(m.payload.endswith(b" ") for m in got), 10, "unsigned")
+    finally:
+        receiver.close()
+        sender.close()
+    signed = got[0]
+    assert ns["verify"](key, signed.topic, signed.payload, ns["sig_of"](signed))
+    assert not ns["verify"](b"wrong", signed.topic, signed.payload, ns["sig_of"](signed))
+    unsigned = got[-1]
+    assert ns["sig_of"](unsigned) is None
+    assert not ns["verify"](key, unsigned.topic, unsigned.payload, ns["sig_of"](unsigned))

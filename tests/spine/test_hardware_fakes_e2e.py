@@ -88,20 +88,34 @@ def test_one_real_driver_per_hazard_raises_alerts_and_a_silent_device_alert(
     pms_fake = FakePms5003(values=(5, 8, 9), start_on_command=False)
     a02_fake = FakeA02yyuw(distance_mm=1990)  # 2.0 m - 1.99 m = 1 cm of water: calm
     ld_fake = Scripted(frames_ld2450.encode([None]))
-    devices = [PtyDevice(pms_fake, period_s=0.2), PtyDevice(a02_fake, period_s=0.2),
-               PtyDevice(ld_fake, period_s=0.1)]
-    cfg = write_config(tmp_path / "agent.toml",
-                       config(tmp_path / "state", broker, *(d.path for d in devices)))
+    devices = [
+        PtyDevice(pms_fake, period_s=0.2),
+        PtyDevice(a02_fake, period_s=0.2),
+        PtyDevice(ld_fake, period_s=0.1),
+    ]
+    cfg = write_config(
+        tmp_path / "agent.toml", config(tmp_path / "state", broker, *(d.path for d in devices))
+    )
     sub = Collector(broker.port, "edge/fake-site/fake-pi/#")
     proc = start_agent(cfg, log=tmp_path / "agent.log")
     try:
-        wait_for(lambda: any(m.json().get("n") for m in sub.messages("")
-                             if "/telemetry/" in m.topic) or len(sub.messages("/status")) > 0,
-                 30, "the agent online")
+        wait_for(
+            lambda: (
+                any(m.json().get("n") for m in sub.messages("") if "/telemetry/" in m.topic)
+                or len(sub.messages("/status")) > 0
+            ),
+            30,
+            "the agent online",
+        )
 
         def raised(sensor: str, hazard: str) -> list[dict[str, object]]:
-            return [a for a in sub.alerts() if a["sensor_id"] == sensor
-                    and a["hazard"] == hazard and a["event"] in ("raised", "escalated")]
+            return [
+                a
+                for a in sub.alerts()
+                if a["sensor_id"] == sensor
+                and a["hazard"] == hazard
+                and a["event"] in ("raised", "escalated")
+            ]
 
         # Smoke: PM2.5 450 µg/m³ is orange in the smoke pack (250..500).
         pms_fake.values = (400, 450, 480)
@@ -112,8 +126,15 @@ def test_one_real_driver_per_hazard_raises_alerts_and_a_silent_device_alert(
             for y in (3000, 2200, 1700, 1300, 900):
                 ld_fake.script.append(frames_ld2450.encode([(x, y, -30)]))
             ld_fake.script.append(frames_ld2450.encode([None]))
-        wait_for(lambda: raised("smoke-1", "smoke") and raised("water-1", "water")
-                 and raised("crowd-1", "crowd"), 60, "smoke, water and crowd alerts")
+        wait_for(
+            lambda: (
+                raised("smoke-1", "smoke")
+                and raised("water-1", "water")
+                and raised("crowd-1", "crowd")
+            ),
+            60,
+            "smoke, water and crowd alerts",
+        )
         assert any(a["level"] == "orange" for a in raised("smoke-1", "smoke"))
         assert any(a["level"] == "red" for a in raised("water-1", "water"))
         assert any(a["level"] == "yellow" for a in raised("crowd-1", "crowd"))
@@ -125,9 +146,11 @@ def test_one_real_driver_per_hazard_raises_alerts_and_a_silent_device_alert(
         wait_for(lambda: raised("smoke-1", "device"), 30, "a device alert for the silent sensor")
         dev = raised("smoke-1", "device")[0]
         assert "stale" in str(dev["reason"])
-        assert not [a for a in sub.alerts() if a["sensor_id"] == "smoke-1"
-                    and a["hazard"] == "smoke" and a["event"] == "cleared"], \
-            "silence must not clear the smoke alert"
+        assert not [
+            a
+            for a in sub.alerts()
+            if a["sensor_id"] == "smoke-1" and a["hazard"] == "smoke" and a["event"] == "cleared"
+        ], "silence must not clear the smoke alert"
         for a in sub.alerts():
             validate(a, "alert-1")
     finally:
@@ -135,4 +158,3 @@ def test_one_real_driver_per_hazard_raises_alerts_and_a_silent_device_alert(
         sub.close()
         for d in devices:
             d.close()
-

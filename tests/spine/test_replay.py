@@ -48,8 +48,9 @@ def test_interleaved_sensors_keep_their_own_state(tmp_path: Path) -> None:
         assert 0.0 <= float(r["anomaly_score"]) <= 1.0 and r["level"] in LEVELS
 
 
-def test_bad_row_names_file_line_and_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                           ) -> None:
+def test_bad_row_names_file_line_and_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / "in.csv"
     src.write_text("timestamp,value\n2026-01-01T00:00:00Z,1.0\n2026-01-01T00:00:10Z,abc\n")
     assert replay_main(["--input", str(src)]) == 2
@@ -71,8 +72,10 @@ def test_every_nab_file_replays_with_the_generic_pack(tmp_path: Path) -> None:
     assert len(files) >= 25
     for f in files:
         out = tmp_path / f"{f.stem}.out.csv"
-        assert replay_main(["--input", str(f), "--rules", "generic", "--output", str(out),
-                            "--quiet"]) == 0
+        assert (
+            replay_main(["--input", str(f), "--rules", "generic", "--output", str(out), "--quiet"])
+            == 0
+        )
         n_in = sum(1 for _ in f.open()) - 1
         rows = read(out)
         assert len(rows) == n_in, f.name
@@ -85,8 +88,9 @@ def water_long_format(dst: Path) -> dict[str, float]:
     by_station: dict[str, list[tuple[str, float]]] = defaultdict(list)
     with WATER.open(newline="") as f:
         for r in csv.DictReader(f):
-            by_station[r["station_code"]].append((r["timestamp_utc"],
-                                                  float(r["water_level_mm"]) / 1000.0))
+            by_station[r["station_code"]].append(
+                (r["timestamp_utc"], float(r["water_level_mm"]) / 1000.0)
+            )
     datum = {s: statistics.median(v for _, v in rows[:500]) for s, rows in by_station.items()}
     merged = sorted((ts, s, v - datum[s]) for s, rows in by_station.items() for ts, v in rows)
     with dst.open("w", newline="") as f:
@@ -102,9 +106,26 @@ def test_water_data_in_metres_replays_through_the_water_pack(tmp_path: Path) -> 
     water_long_format(src)
     out = tmp_path / "out.csv"
     plot = tmp_path / "water.png"
-    r = subprocess.run([sys.executable, "-m", "edge_agent", "replay", "--input", str(src),
-                        "--rules", "water", "--output", str(out), "--plot", str(plot)],
-                       capture_output=True, text=True, cwd=REPO, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "edge_agent",
+            "replay",
+            "--input",
+            str(src),
+            "--rules",
+            "water",
+            "--output",
+            str(out),
+            "--plot",
+            str(plot),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "alert(s) raised" in r.stdout
     rows = read(out)
