@@ -71,7 +71,7 @@ def test_demo_speaks_home_assistant_cap_zh_cn_and_takes_commands(
         sub.publish(f"{BASE}/cmd/ack", b'{"id": "bad-1", "by": 5}')
         results = lambda: [m.json() for m in sub.messages("/cmd/result")]  # noqa: E731
         wait_for(lambda: any(r["id"] == "bad-1" for r in results()), 20, "the error result")
-        out, err = proc.communicate(timeout=90)
+        _out, err = proc.communicate(timeout=90)
         assert proc.returncode == 0, err
     finally:
         if proc.poll() is None:

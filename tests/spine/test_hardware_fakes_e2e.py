@@ -11,8 +11,8 @@ import collections
 from pathlib import Path
 
 import pytest
-
 from edge_agent.drivers import frames_ld2450
+
 from tests.agent_helpers import start_agent, stop_agent, wait_for, write_config
 from tests.broker import Broker
 from tests.fakes.pty_device import PtyDevice
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.timeout(180)
 
 
 class Scripted:
-    """A streaming sensor whose next frames the test decides; idle frame when the script is empty."""
+    """A streaming sensor whose frames the test scripts; an idle frame when the script is empty."""
 
     def __init__(self, idle: bytes) -> None:
         self.idle = idle
