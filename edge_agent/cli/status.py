@@ -34,7 +34,7 @@ import sqlite3
 import sys
 import tomllib
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -289,10 +289,11 @@ def when(text: str | None, now: datetime) -> str:
     if ts is None:
         return text or "never"
     local = ts.astimezone()
-    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname() or ''} ({ago(now - ts)})".replace("  ", " ")
+    zone = f" {local.tzname()}" if local.tzname() else ""
+    return f"{local:%Y-%m-%d %H:%M:%S}{zone} ({ago(now - ts)})"
 
 
-def ago(delta: Any) -> str:
+def ago(delta: timedelta) -> str:
     s = delta.total_seconds()
     if s < 0:
         return "in the future: check the clock"

@@ -329,7 +329,12 @@ class Tail:
             attempt += 1
             self.printer.note(f"{problem}; retrying in {delay:.0f} s")
             self._sleep(delay)
-        return self.exit_code()
+        code = self.exit_code()
+        if code != 0:
+            got = "" if self.count is None else f" with {self.shown} of {self.count} alerts"
+            seen = "" if self.ever_connected else " without reaching the broker"
+            self.printer.note(f"--timeout ran out{seen}{got}")
+        return code
 
     def exit_code(self) -> int:
         if self.count is not None:

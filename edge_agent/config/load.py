@@ -117,6 +117,13 @@ STORE_KEYS: dict[str, Option] = {
     "reading_batch_s": Option(
         float, "raw readings are written in batches this often", default=5.0, min=0.1, max=300
     ),
+    "max_db_bytes": Option(
+        int,
+        "upper bound of the database file (0: none); when reached, telemetry and the "
+        "oldest raw readings are shed, alert events kept",
+        default=0,
+        min=0,
+    ),
 }
 
 SIGNING_KEYS: dict[str, Option] = {

@@ -65,6 +65,8 @@ class StoreConfig:
     min_free_bytes: int
     readings_retention_h: float
     reading_batch_s: float
+    #: Upper bound of the database file (0: none); past it telemetry and old readings go.
+    max_db_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)

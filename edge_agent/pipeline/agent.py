@@ -41,6 +41,7 @@ from edge_agent.pipeline.render import EventRenderer
 from edge_agent.pipeline.telemetry import TelemetryAggregator
 from edge_agent.registry import Registry
 from edge_agent.sdnotify import Notifier, run_watchdog
+from edge_agent.signing import Signer, read_key, resolve_secret_path
 from edge_agent.store.db import PRIORITY_CONTROL, OpenReport, OutboxRow
 from edge_agent.store.runner import StoreRunner
 
@@ -53,6 +54,8 @@ STATUS_EVERY_S = 10.0
 #: second too, except during a connect attempt (bounded by CONNECT_TIMEOUT_S).
 STAGE_DEADLINES = {"detect": 10.0, "rules": 10.0, "alerts": 10.0, "store": 20.0, "publish": 25.0}
 CONNECT_TIMEOUT_S = 10.0
+#: ``{base}/cmd/probe``: the MQTT 3.1.1 write probe (see mqtt/publisher.py), never a command.
+PROBE_COMMAND = "probe"
 #: A silence command without duration_s mutes for this long (each output caps it).
 DEFAULT_SILENCE_S = 600.0
 
@@ -142,6 +145,7 @@ class Agent:
         self._acquirers: dict[str, asyncio.Task[None]] = {}
         self._pub_stop = asyncio.Event()
         self.publisher: Publisher | None = None
+        self.signer: Signer | None = None
         self.persist: PersistStage | None = None
         self.open_report: OpenReport | None = None
         self.started_mono: float | None = None
@@ -158,16 +162,22 @@ class Agent:
 
     async def start(self) -> None:
         cfg = self.config
+        self.signer = build_signer(cfg)
         self._loop = asyncio.get_running_loop()
         self.started_mono = time.monotonic()
         self.open_report = await self.runner.open(
             cfg.agent.state_dir,
             outbox_max_bytes=cfg.store.outbox_max_bytes,
             min_free_bytes=cfg.store.min_free_bytes,
+            max_db_bytes=cfg.store.max_db_bytes,
         )
         if self.open_report.problem:
             log.error("%s", self.open_report.problem)
         store = self.runner.store
+        # Rows a broker refused last time get another chance: the ACL may be fixed.
+        retried = await self.runner.call(store.outbox_retry_failed)
+        if retried:
+            log.warning("%d outbox row(s) refused by the broker before are queued again", retried)
         self.book.restore(await self.runner.call(store.open_alerts))
         if self.detection.active:
             rows = await self.runner.call(store.load_checkpoints)
@@ -210,9 +220,11 @@ class Agent:
             subscriptions=self._subscriptions(),
             on_message=self._on_message,
             on_state=self._on_link_state,
-            on_refused=self._on_refused,
+            on_problem=self._on_publish_problem,
             on_connected=self._on_connected,
             connect_timeout=CONNECT_TIMEOUT_S,
+            signer=self.signer,
+            probe_topic=self.topics.cmd(PROBE_COMMAND),
         )
         self.publisher.heartbeat = self._beat("publish")
         self.persist = PersistStage(
@@ -225,6 +237,7 @@ class Agent:
             on_committed=self._on_committed,
             wake_publisher=self.publisher.wake,
             heartbeat=self._beat("store"),
+            on_condition=self.node_condition,
         )
         stage = AlertStage(
             self.book,
@@ -456,9 +469,12 @@ class Agent:
         )
         self._q_alerts.put_nowait(Evaluated(None, [cand]))
 
-    def _on_refused(self, row_id: str, reason: str) -> None:
-        log.error("broker refused a publish (%s): check the broker's ACL for this device", reason)
-        self.node_condition("publish_refused", Level.ORANGE, {"reason": reason, "row": row_id})
+    def _on_publish_problem(self, name: str, detail: str | None) -> None:
+        """A broker refusing (MQTT 5) or silently dropping (3.1.1 probe) our publishes."""
+        if detail is None:
+            self.node_condition(name, Level.NONE)
+        else:
+            self.node_condition(name, Level.ORANGE, {"detail": detail})
 
     def _subscriptions(self) -> list[str]:
         subs = [self.topics.cmd_filter, *self.hooks.extra_subscriptions]
@@ -536,8 +552,34 @@ class Agent:
                 return
         if msg.topic.startswith(prefix):
             name = msg.topic[len(prefix) :]
-            if name != "result":
-                asyncio.get_running_loop().create_task(self.handle_command(name, msg.payload))
+            if name in ("result", PROBE_COMMAND):
+                return
+            payload: bytes | None = msg.payload
+            if self.signer is not None:
+                payload = self.signer.check_command(msg.topic, msg.payload, msg.sig)
+            if payload is None:
+                log.warning(
+                    "command %r refused: not signed with the operator key ([signing])", name
+                )
+                asyncio.get_running_loop().create_task(
+                    self.refuse_command(name, msg.payload, "not signed with the operator key")
+                )
+                return
+            asyncio.get_running_loop().create_task(self.handle_command(name, payload))
+
+    async def refuse_command(self, name: str, payload: bytes, why: str) -> None:
+        """Audit a command that failed its signature check; answer it as an error."""
+        store = self.runner.store
+        detail = f"{name}: refused, {why}"
+        await self.runner.call(
+            store.record_command,
+            name,
+            None,
+            payload.decode("utf-8", "replace")[:4000],
+            "refused",
+            detail,
+        )
+        await self._answer(name, None, "error", detail)
 
     async def handle_command(self, name: str, payload: bytes) -> tuple[str, str]:
         """Validate, apply, audit and answer one command; returns (outcome, detail)."""
@@ -552,6 +594,19 @@ class Agent:
                 raw = json.loads(payload)
                 if isinstance(raw, dict) and isinstance(raw.get("id"), str | int):
                     cmd_id = str(raw["id"])
+        store = self.runner.store
+        await self.runner.call(
+            store.record_command,
+            name,
+            cmd_id,
+            payload.decode("utf-8", "replace")[:4000],
+            outcome,
+            detail,
+        )
+        await self._answer(name, cmd_id, outcome, detail)
+        return outcome, detail
+
+    async def _answer(self, name: str, cmd_id: str | None, outcome: str, detail: str) -> None:
         result = {
             "schema": CMD_RESULT_SCHEMA,
             "id": cmd_id,
@@ -563,14 +618,6 @@ class Agent:
             "ts": iso(self.clock.now()),
         }
         store = self.runner.store
-        await self.runner.call(
-            store.record_command,
-            name,
-            cmd_id,
-            payload.decode("utf-8", "replace")[:4000],
-            outcome,
-            detail,
-        )
         await self.runner.call(
             store.enqueue,
             [
@@ -586,7 +633,6 @@ class Agent:
         )
         if self.publisher is not None:
             self.publisher.wake()
-        return outcome, detail
 
     async def _apply(self, cmd: Command) -> tuple[str, str]:
         if cmd.name in ("ack", "resolve"):
@@ -690,6 +736,32 @@ class Agent:
                 "store": self._q_store.qsize(),
             },
         }
+
+
+def build_signer(config: Config) -> Signer | None:
+    """The payload signer and command checker, or None when ``[signing]`` is off.
+
+    Raises ConfigError for a missing or world-readable key file, so a node
+    never runs believing it signs when it does not.
+    """
+    sg = config.signing
+    if not sg.enabled:
+        return None
+    base = config.source.resolve().parent if config.source else None
+    device_key = read_key(resolve_secret_path(sg.key_file, base_dir=base))
+    if device_key is None:
+        raise ConfigError([f"signing.key_file: {sg.key_file} is empty; signing needs a key"])
+    operator_key = None
+    if sg.operator_key_file:
+        operator_key = read_key(resolve_secret_path(sg.operator_key_file, base_dir=base))
+    if operator_key is None:
+        log.warning("signing is on but there is no operator key: every command will be refused")
+    return Signer(
+        device_key=device_key,
+        operator_key=operator_key,
+        v5=config.mqtt.protocol == "5",
+        require_signed_commands=True,
+    )
 
 
 def _driver_changed(a: SensorConfig, b: SensorConfig) -> bool:

@@ -233,3 +233,26 @@ def test_parse_broker_url() -> None:
         "p:ss",
     )
     assert parse_broker_url("mqtt://127.0.0.1").port == 1883
+
+
+class ClosedBroker(Broker):
+    """A Mosquitto that lets nobody in (no anonymous access, no accounts)."""
+
+    def write_conf(self) -> Path:
+        conf = super().write_conf()
+        conf.write_text(conf.read_text().replace("allow_anonymous true", "allow_anonymous false"))
+        return conf
+
+
+def test_a_refusing_broker_is_reported_and_retried(tmp_path: Path) -> None:
+    closed = ClosedBroker(tmp_path / "closed")
+    closed.start()
+    tail = TailProc("--broker", closed.url, "--timeout", "4")
+    try:
+        assert tail.finish(30) == 1
+    finally:
+        tail.kill()
+        closed.stop()
+    err = "\n".join(tail.err)
+    assert "refused the connection" in err and "retrying in" in err, err
+    assert "Traceback" not in err
