@@ -1,9 +1,17 @@
-"""NAB score of the detector's per-row ``anomaly_score`` (oracle threshold per profile).
+"""Detection benchmarks: the anomaly score on NAB, and the agent's own decisions.
 
 Run from the repository root::
 
-    .venv/bin/python -m benchmarks.detection            # shipped defaults
+    .venv/bin/python -m benchmarks.detection            # every section below
+    .venv/bin/python -m benchmarks.detection --sections score decisions
     .venv/bin/python -m benchmarks.detection --variants # the table in docs/detection.md
+
+Sections: ``score`` (NAB score of the per-row ``anomaly_score``, oracle
+threshold per profile), ``decisions`` (NAB score of the alerts raised or
+escalated with the generic pack's shipped defaults, and the replay speed of
+the whole NAB set), ``water`` (lead time before each gauge's peak and false
+alert episodes, :mod:`benchmarks.water`), ``air`` and ``crowd`` (alert
+episodes per month, :mod:`benchmarks.decisions`).
 
 Data: ``../shared/data/nab`` relative to the repository (25 NAB series).
 Each series gets a fresh detector fed prequentially (score, then learn) with
@@ -103,9 +111,54 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DATA, help="NAB folder (default: %(default)s)")
     parser.add_argument("--variants", action="store_true", help="also measure the variants")
     parser.add_argument("--baselines", action="store_true", help="also score river baselines")
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=SECTIONS,
+        default=list(SECTIONS),
+        help="what to measure (default: all)",
+    )
+    parser.add_argument(
+        "--stations", action="store_true", help="water: print the per-gauge table too"
+    )
     args = parser.parse_args(argv)
 
     corpus = nab.load_corpus(args.data)
+    if "score" in args.sections:
+        score_section(corpus, args)
+    if set(args.sections) - {"score"}:
+        decision_sections(corpus, args)
+
+
+#: The sections ``--sections`` accepts, in the order they run.
+SECTIONS = ("score", "decisions", "water", "air", "crowd")
+
+
+def decision_sections(corpus: Sequence[nab.Series], args: argparse.Namespace) -> None:
+    """The agent's decisions with its shipped packs, through the replay engine."""
+    from benchmarks import decisions, water
+    from edge_agent.registry import Registry
+    from edge_agent.rulepacks import load_pack
+
+    registry = Registry()
+    print()
+    if "decisions" in args.sections:
+        decisions.nab_decisions(load_pack("generic", None, registry), list(corpus))
+    if "water" in args.sections:
+        gauges = water.load()
+        for name, datum in (("water_gauge", False), ("water", True)):
+            pack = load_pack(name, None, registry)
+            run = water.run_pack(gauges, pack, datum=datum)
+            label = name if not datum else f"{name}, datum = calm median of the first 6 days"
+            water.report(label, gauges, run, verbose=args.stations and not datum)
+    if "air" in args.sections:
+        decisions.air(load_pack("air_quality", None, registry))
+    if "crowd" in args.sections:
+        decisions.crowd(load_pack("generic", None, registry))
+
+
+def score_section(corpus: Sequence[nab.Series], args: argparse.Namespace) -> None:
+    """NAB score of the per-row anomaly_score (the table in docs/detection.md)."""
     weights = [nab.row_weights(len(s.values), s.windows) for s in corpus]
     rows = sum(len(s.values) for s in corpus)
     print(f"NAB: {len(corpus)} series, {rows} rows, {sum(w.n_windows for w in weights)} windows")

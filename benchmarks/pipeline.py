@@ -57,7 +57,9 @@ def calm_readings(agent: Any, per_sensor: int, step_s: float) -> list[Any]:
         for d in drivers:
             value = max(0.0, d.baseline + rng.gauss(0.0, d.noise))
             out.append(
-                Reading(d.sensor_id, d.quantity, round(value, 4), d.unit, t_mono0 + k * step_s, ts, True)
+                Reading(
+                    d.sensor_id, d.quantity, round(value, 4), d.unit, t_mono0 + k * step_s, ts, True
+                )
             )
     return out
 
@@ -119,18 +121,24 @@ class Subscriber:
 
     def __init__(self, url: str, topic: str) -> None:
         import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
 
         host, port = url.removeprefix("mqtt://").split(":")
         self.received: list[tuple[float, bytes]] = []
         self.subscribed = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-        self.client.on_message = lambda c, u, m: self.received.append((time.monotonic(), m.payload))
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.on_message = lambda c, u, m: self.received.append(
+            (time.monotonic(), bytes(m.payload))
+        )
         self.client.on_subscribe = lambda *a: self.subscribed.set()
         self.client.on_connect = lambda c, *a: c.subscribe(topic, qos=1)
         self.client.connect(host, int(port))
         self.client.loop_start()
         if not self.subscribed.wait(10):
             raise RuntimeError("subscriber did not subscribe")
+
+    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
+        self.received.append((time.monotonic(), bytes(msg.payload)))
 
     def close(self) -> None:
         self.client.loop_stop()
@@ -140,10 +148,11 @@ class Subscriber:
 def paho_baseline(url: str, rate: float, seconds: float) -> list[float]:
     """Bare paho: QoS 1 publishes at ``rate``/s, latency to a subscriber's receipt (ms)."""
     import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
 
     sub = Subscriber(url, "bench/bare")
     host, port = url.removeprefix("mqtt://").split(":")
-    pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     pub.connect(host, int(port))
     pub.loop_start()
     try:
@@ -193,8 +202,15 @@ async def latency_child(url: str, rate: float, seconds: float) -> dict[str, Any]
             for k in range(n):
                 d = drivers[k % len(drivers)]
                 value = red if k % spike_every == 0 and k else d.baseline + rng.gauss(0, d.noise)
-                r = Reading(d.sensor_id, d.quantity, round(max(0.0, value), 4), d.unit,
-                            time.monotonic(), now(), True)
+                r = Reading(
+                    d.sensor_id,
+                    d.quantity,
+                    round(max(0.0, value), 4),
+                    d.unit,
+                    time.monotonic(),
+                    now(),
+                    True,
+                )
                 agent._q_detect.put_nowait(r)
                 t_next += 1.0 / rate
                 await asyncio.sleep(max(0.0, t_next - time.monotonic()))
@@ -224,9 +240,7 @@ async def latency_child(url: str, rate: float, seconds: float) -> dict[str, Any]
 def run(quick: bool) -> list[Figure]:
     figures: list[Figure] = []
     hst = hst_us_per_reading(5_000 if quick else 20_000)
-    counts = (
-        {3: 3_000, 30: 9_000, 300: 60_000} if quick else {3: 20_000, 30: 40_000, 300: 120_000}
-    )
+    counts = {3: 3_000, 30: 9_000, 300: 60_000} if quick else {3: 20_000, 30: 40_000, 300: 120_000}
     with broker() as url:
         for n, readings in counts.items():
             res = run_child("pipeline", ["throughput", str(n), str(readings), url])
@@ -290,5 +304,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-

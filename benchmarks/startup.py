@@ -43,13 +43,16 @@ DAEMON_IMPORTS = (
 )
 
 
-def daemon_start(config: Path, url: str, base_topic: str, timeout: float = 60) -> tuple[float, float]:
+def daemon_start(
+    config: Path, url: str, base_topic: str, timeout: float = 60
+) -> tuple[float, float]:
     """Seconds from spawn to READY=1 and to the first telemetry message received."""
     import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
 
     first: list[float] = []
     host, port = url.removeprefix("mqtt://").split(":")
-    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     sub.on_message = lambda c, u, m: first.append(time.perf_counter())
     sub.on_connect = lambda c, *a: c.subscribe(f"{base_topic}/telemetry/#", qos=1)
     sub.connect(host, int(port))

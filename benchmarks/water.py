@@ -112,11 +112,11 @@ def station_results(gauges: list[Gauge], run: ReplayRun) -> list[StationResult]:
         rise = peak_v - g.calm
         if rise <= MIN_RISE_M:
             continue
-        ep = _alert_at(by_sensor[g.code], peak_t)
+        at_peak = _alert_at(by_sensor[g.code], peak_t)
         first = None
         rule = None
-        if ep is not None:
-            for ts, lvl, rid in ep.steps:
+        if at_peak is not None:
+            for ts, lvl, rid in at_peak.steps:
                 if lvl >= Level.YELLOW and ts <= peak_t:
                     first, rule = ts, rid
                     break
@@ -144,7 +144,7 @@ def report(name: str, gauges: list[Gauge], run: ReplayRun, *, verbose: bool) -> 
     leads = [r.lead for r in results if r.lead is not None]
     missed = [r for r in results if r.lead is None]
     if verbose:
-        print(f"| gauge | rise m | peak (UTC) | first yellow+ | lead | by rule | false episodes |")
+        print("| gauge | rise m | peak (UTC) | first yellow+ | lead | by rule | false episodes |")
         print("|---|---|---|---|---|---|---|")
         for r in results:
             first = r.first_yellow.strftime("%d %b %H:%M") if r.first_yellow else "none"
@@ -152,7 +152,9 @@ def report(name: str, gauges: list[Gauge], run: ReplayRun, *, verbose: bool) -> 
                 f"| {r.code} {r.label[:32]} | {r.rise_m:.2f} | {r.peak:%d %b %H:%M} | {first} "
                 f"| {_h(r.lead)} | {r.rule or '-'} | {counts[r.code]} |"
             )
-    median = statistics.median(leads) if leads else None
+    median = (
+        timedelta(seconds=statistics.median(x.total_seconds() for x in leads)) if leads else None
+    )
     noisy = sorted(((n, c) for c, n in counts.items() if n), reverse=True)[:5]
     print(
         f"water [{name}]: {len(results)} gauges rose > {MIN_RISE_M:g} m; yellow+ before the "

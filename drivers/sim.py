@@ -10,7 +10,6 @@ change.
 
 from __future__ import annotations
 
-import random
 import zlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
@@ -72,6 +71,8 @@ class SimDriver(Driver):
         # every level is held long enough to be seen, whatever the spacing.
         self._points = [self.baseline, *levels, self.peak]
         seed = options.get("seed")
+        import random  # here: config validation loads this module, the RNG is for running
+
         self._rng = random.Random(seed if seed is not None else zlib.crc32(sensor_id.encode()))
         self._start: float | None = None
 

@@ -139,6 +139,8 @@ class Candidate:
     t_mono: float
     ts: datetime
     clock_synced: bool
+    #: Dwell override from the deciding rule (None: the pack's raise_after_s).
+    raise_after_s: float | None = None
 
 
 @dataclass(slots=True)

@@ -39,6 +39,9 @@ class Verdict:
     level: Level
     value: float | None
     reason: dict[str, Any]
+    #: This rule's own dwell before raising, when it must differ from the pack's
+    #: ``raise_after_s`` (a certified smoke alarm has already decided: 0 s).
+    raise_after_s: float | None = None
 
 
 class Rule(abc.ABC):

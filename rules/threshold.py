@@ -53,6 +53,14 @@ class ThresholdRule(Rule):
             default=1.0,
             min=1e-9,
         ),
+        "raise_after_s": Option(
+            float,
+            "this rule's own dwell before an alert is raised (default: the pack's "
+            "raise_after_s); 0 for inputs that have already decided, such as a smoke "
+            "alarm's interconnect",
+            default=None,
+            min=0,
+        ),
         "direction": Option(
             str,
             "'above': high values are dangerous; 'below': low values are",
@@ -107,6 +115,8 @@ class ThresholdRule(Rule):
         self.sign = 1.0 if params.get("direction", "above") == "above" else -1.0
         self.hysteresis = float(params.get("hysteresis") or 0.0)
         self.per = float(params.get("per") or 1.0)
+        dwell = params.get("raise_after_s")
+        self.raise_after_s = float(dwell) if dwell is not None else None
         self.baseline: RunningBaseline | None = None
         if params.get("reference", "datum") == "baseline":
             self.baseline = RunningBaseline(
@@ -186,4 +196,10 @@ class ThresholdRule(Rule):
             if level is Level.NONE and current is Level.NONE:
                 # Calm: the only readings the baseline may learn from.
                 self.baseline.offer(scored.reading.t_mono, raw)
-        return Verdict(hazard=self.hazard, level=level, value=raw, reason=reason)
+        return Verdict(
+            hazard=self.hazard,
+            level=level,
+            value=raw,
+            reason=reason,
+            raise_after_s=self.raise_after_s if level is not Level.NONE else None,
+        )

@@ -27,12 +27,14 @@ import logging
 import random
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from edge_agent.config.model import MqttConfig
 from edge_agent.mqtt.link import Ack, Inbound, Link, LinkError
 from edge_agent.signing import Signer
+from edge_agent.store.db import OutboxItem
 from edge_agent.store.runner import StoreRunner
 
 log = logging.getLogger("edge_agent.publish")
@@ -102,6 +104,7 @@ class Publisher:
         self._rng = rng or random.Random()
         self._connect_timeout = connect_timeout
         self.link_state = LinkState()
+        self._logged_error: str | None = None
         self._wake = asyncio.Event()
         self._acks: list[Ack] = []
         self._lost = asyncio.Event()
@@ -125,8 +128,10 @@ class Publisher:
         if changed:
             if state == "connected":
                 log.info("connected to %s:%s", self.cfg.host, self.cfg.port)
-            elif state == "disconnected":
+            elif state == "disconnected" and error != self._logged_error:
                 log.warning("broker link down: %s", error)
+            if state != "connecting":
+                self._logged_error = error
             if self._on_state is not None:
                 self._on_state(self.link_state)
 
@@ -267,53 +272,61 @@ class Publisher:
         if self._on_connected is not None:
             self._on_connected()
         inflight: dict[int, tuple[int, str]] = {}  # mid -> (outbox row id, kind)
+        # Rows read ahead of the window, so the window refills the moment a PUBACK
+        # arrives instead of after a store round trip (they stay in the outbox).
+        ready: deque[OutboxItem] = deque()
+        window = self.cfg.max_inflight
         store = self.store.store
         while not stop.is_set() and not self._lost.is_set():
             self.heartbeat()
-            if self._acks:
-                acks, self._acks = self._acks, []
-                done: list[tuple[int, str]] = []
-                refused: list[tuple[int, str]] = []
-                alert_ok = False
-                for ack in acks:
-                    entry = inflight.pop(ack.mid, None)
-                    if entry is None:
-                        continue  # the status message or a row from before a resend
-                    (done if ack.ok else refused).append((entry[0], ack.reason))
-                    alert_ok = alert_ok or (ack.ok and entry[1] == "alert")
-                if done:
-                    await self.store.call(store.outbox_done, [r for r, _ in done])
-                    self.link_state.published += len(done)
-                    self.link_state.last_publish_mono = time.monotonic()
-                for row_id, reason in refused:
-                    await self.store.call(store.outbox_failed, row_id, f"refused: {reason}")
-                    self.link_state.refused += 1
-                    log.error(
-                        "broker refused outbox row %s (%s): kept, not delivered; "
-                        "check the broker's ACL for this device",
-                        row_id,
-                        reason,
-                    )
-                    self._problem("publish_refused", f"broker refused a publish: {reason}")
-                if alert_ok and not refused:
-                    self._problem("publish_refused", None)
-            room = self.cfg.max_inflight - len(inflight)
-            if room > 0:
-                self._wake.clear()
-                rows = await self.store.call(
-                    store.outbox_batch, room, [r for r, _ in inflight.values()]
-                )
-                for row in rows:
-                    mid = self._send(link, row.topic, row.payload, row.qos, row.retain)
-                    if mid is None:
-                        self._lost.set()
-                        break
-                    if row.qos == 0:
-                        await self.store.call(store.outbox_done, [row.id])
-                        continue
+            self._wake.clear()
+            acks, self._acks = self._acks, []
+            done: list[int] = []
+            refused: list[tuple[int, str]] = []
+            alert_ok = False
+            for ack in acks:
+                entry = inflight.pop(ack.mid, None)
+                if entry is None:
+                    continue  # the status message or a row from before a resend
+                if ack.ok:
+                    done.append(entry[0])
+                    alert_ok = alert_ok or entry[1] == "alert"
+                else:
+                    refused.append((entry[0], ack.reason))
+            while ready and len(inflight) < window:
+                row = ready.popleft()
+                mid = self._send(link, row.topic, row.payload, row.qos, row.retain)
+                if mid is None:
+                    self._lost.set()
+                    break
+                if row.qos == 0:
+                    done.append(row.id)
+                else:
                     inflight[mid] = (row.id, row.kind)
-                if len(rows) == room:
-                    continue  # more waiting: fill the window again once acks come
+            if done:
+                await self.store.call(store.outbox_done, done)
+                self.link_state.published += len(done)
+                self.link_state.last_publish_mono = time.monotonic()
+            for row_id, reason in refused:
+                await self.store.call(store.outbox_failed, row_id, f"refused: {reason}")
+                self.link_state.refused += 1
+                log.error(
+                    "broker refused outbox row %s (%s): kept, not delivered; "
+                    "check the broker's ACL for this device",
+                    row_id,
+                    reason,
+                )
+                self._problem("publish_refused", f"broker refused a publish: {reason}")
+            if alert_ok and not refused:
+                self._problem("publish_refused", None)
+            if len(ready) < window and not self._lost.is_set():
+                busy = [r for r, _ in inflight.values()] + [r.id for r in ready]
+                more = await self.store.call(store.outbox_batch, 2 * window - len(ready), busy)
+                ready.extend(more)
+                if more and len(inflight) < window:
+                    continue  # publish them at once
+            if self._acks:
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -103,11 +103,27 @@ class AlertMachine:
             return None
         if self._pending_since is None:
             self._pending_since = t
-        if t - self._pending_since < self.timing.raise_after_s:
+        dwell = c.raise_after_s if c.raise_after_s is not None else self.timing.raise_after_s
+        if t - self._pending_since < dwell:
             return None
         self._pending_since = None
         self.suppressed_level = Level.NONE
         return self._emit(EventKind.RAISED, c.level, c)
+
+    def tick(self, now_mono: float) -> AlertEvent | None:
+        """Raise a pending alert whose dwell has passed, without waiting for the next reading.
+
+        A sensor that reports every few minutes (or only on change, like an
+        alarm interconnect) must not delay an alert by one reporting interval.
+        Only raising is done here: clearing always needs calm *readings*.
+        """
+        c = self._last
+        if self.level is not Level.NONE or self._pending_since is None or c is None:
+            return None
+        if c.level is Level.NONE or now_mono < c.t_mono:
+            return None
+        later = replace(c, t_mono=now_mono)
+        return self._idle(later, now_mono)
 
     def _emit(self, kind: EventKind, level: Level, c: Candidate) -> AlertEvent:
         if kind is EventKind.RAISED:
@@ -222,6 +238,10 @@ class AlertBook:
             if event is not None:
                 events.append(event)
         return events
+
+    def tick(self, now_mono: float) -> list[AlertEvent]:
+        """Let every machine act on the passage of time (pending raises)."""
+        return [ev for m in self._machines.values() if (ev := m.tick(now_mono)) is not None]
 
     def restore(self, open_alerts: Iterable[OpenAlert]) -> None:
         for a in open_alerts:

@@ -44,11 +44,16 @@ class AlertStage:
         while True:
             item = await inq.get()
             self.heartbeat()
-            if isinstance(item, Stop | Tick):
+            if isinstance(item, Tick):
+                events = self.book.tick(item.t_mono)
+                if events:
+                    self._levels_changed()
+                    await outq.put(Decided(self._with_state(events)))
                 await outq.put(item)
-                if isinstance(item, Stop):
-                    return
                 continue
+            if isinstance(item, Stop):
+                await outq.put(item)
+                return
             if isinstance(item, StaffCommand):
                 decided = self.command(item)
                 if decided.events:

@@ -80,6 +80,7 @@ class RuleSet:
                 t_mono=t_mono,
                 ts=ts,
                 clock_synced=synced,
+                raise_after_s=v.raise_after_s,
             )
             for hz, v in best.items()
         ]

@@ -179,6 +179,8 @@ class Store:
             created = True
         try:
             applied = migrate(sqlite_utils.Database(conn))
+            if moved is not None:
+                _continue_seqs(conn, moved)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"cannot migrate {path}: {exc}") from exc
@@ -516,13 +518,11 @@ class Store:
         if not ids:
             return
         with self._relaxed(), self.db.atomic():
-            for row_id in ids:
-                row = self.conn.execute(
-                    "SELECT topic, retain, bytes FROM outbox WHERE id = ?", (row_id,)
-                ).fetchone()
-                if row is None:
-                    continue
-                topic, retain, size = row
+            marks = ",".join("?" * len(ids))
+            rows = self.conn.execute(
+                f"SELECT id, topic, retain, bytes FROM outbox WHERE id IN ({marks})", list(ids)
+            ).fetchall()
+            for row_id, topic, retain, _size in rows:
                 if retain:
                     older = self.conn.execute(
                         "SELECT coalesce(sum(bytes), 0) FROM outbox WHERE topic = ? AND id < ?",
@@ -532,8 +532,8 @@ class Store:
                         "DELETE FROM outbox WHERE topic = ? AND id < ?", (topic, row_id)
                     )
                     self._outbox_bytes -= int(older)
-                self.conn.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
-                self._outbox_bytes -= int(size)
+            self.conn.execute(f"DELETE FROM outbox WHERE id IN ({marks})", list(ids))
+            self._outbox_bytes -= sum(int(r[3]) for r in rows)
             self.set_meta("last_publish_ts", datetime.now(UTC).isoformat())
 
     def outbox_failed(self, row_id: int, error: str) -> None:
@@ -632,6 +632,54 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_size_limit=4194304")
     conn.execute("PRAGMA busy_timeout=10000")
     return conn
+
+
+def _salvage_seqs(old: Path) -> dict[str, int]:
+    """Whatever seq counters can still be read from a corrupt database (best effort)."""
+    found: dict[str, int] = {}
+    queries = {
+        "alert_seq": (
+            "SELECT value FROM counters WHERE name='alert_seq'",
+            "SELECT max(seq) FROM alert_events",
+        ),
+        "telemetry_seq": ("SELECT value FROM counters WHERE name='telemetry_seq'",),
+    }
+    try:
+        conn = sqlite3.connect(f"file:{old}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error:
+        return found
+    try:
+        for name, sqls in queries.items():
+            for sql in sqls:
+                with contextlib.suppress(sqlite3.Error, TypeError, ValueError):
+                    value = int(conn.execute(sql).fetchone()[0])
+                    found[name] = max(found.get(name, 0), value)
+    finally:
+        conn.close()
+    return found
+
+
+def _continue_seqs(conn: sqlite3.Connection, old: Path) -> None:
+    """Start a replacement store's seqs above anything the old one can have used.
+
+    Consumers dedupe on (device_id, seq): a fresh store restarting at 1 would
+    have its alerts dropped as duplicates. The floor is the old counter where
+    it can be read, and never below the current Unix time in seconds, far
+    above any count of events a node makes (unless the clock is far behind
+    and the old file is unreadable: docs/reliability.md).
+    """
+    floor = int(time_wall())
+    salvaged = _salvage_seqs(old)
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("BEGIN")
+        for name in ("alert_seq", "telemetry_seq"):
+            start = max(salvaged.get(name, 0), floor)
+            conn.execute("UPDATE counters SET value = ? WHERE name = ?", (start, name))
+        conn.execute("COMMIT")
+
+
+def time_wall() -> float:
+    return time.time()
 
 
 def _move_aside(path: Path) -> Path:

@@ -9,6 +9,7 @@ subscriber received and prints the figures (lost, duplicates, timings).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -27,15 +28,20 @@ from tests.broker import Broker
 SITE = "fault-site"
 
 
+def stay_user() -> str:
+    """Keep mosquitto as the test's user: as root it would drop to ``mosquitto``, which
+    cannot enter pytest's 0700 temp folders (persistence, TLS files, password files)."""
+    return "user root\n" if os.geteuid() == 0 else ""
+
+
 def persistent_broker(workdir: Path, **kwargs: Any) -> Broker:
     """A broker that keeps sessions and queued messages across its own restarts."""
     pdir = workdir / "persist"
     pdir.mkdir(parents=True, exist_ok=True)
-    pdir.chmod(0o777)  # mosquitto drops to its own user when started as root
     extra = kwargs.pop("extra_conf", "")
     return Broker(
         workdir,
-        extra_conf=f"persistence true\npersistence_location {pdir}/\n{extra}",
+        extra_conf=f"{stay_user()}persistence true\npersistence_location {pdir}/\n{extra}",
         **kwargs,
     )
 
@@ -53,6 +59,8 @@ def fault_config(
     telemetry: tuple[float, float] = (5, 2),
     raise_after_s: float = 0.0,
     clear_after_s: float = 0.5,
+    keepalive_s: int = 5,
+    backoff: tuple[float, float] = (0.2, 1.0),
 ) -> str:
     """A burst-heavy sim agent: each sensor walks blue..red and back every ``cycle_s``."""
     text = sim_config(
@@ -68,16 +76,36 @@ def fault_config(
         mqtt_extra=mqtt_extra,
         extra=store_extra,
     )
-    return text.replace(
-        "interval_s = 5\nalert_interval_s = 2",
-        f"interval_s = {telemetry[0]}\nalert_interval_s = {telemetry[1]}",
+    return (
+        text.replace(
+            "interval_s = 5\nalert_interval_s = 2",
+            f"interval_s = {telemetry[0]}\nalert_interval_s = {telemetry[1]}",
+        )
+        .replace("keepalive_s = 5\n", f"keepalive_s = {keepalive_s}\n")
+        .replace(
+            "backoff_initial_s = 0.2\nbackoff_max_s = 1.0\n",
+            f"backoff_initial_s = {backoff[0]}\nbackoff_max_s = {backoff[1]}\n",
+        )
     )
+
+
+def more_sensors(text: str, copies: int) -> str:
+    """Repeat every ``[[sensors]]`` table ``copies`` times with ids ``{scenario}-{n}``."""
+    head, _, sensors = text.partition("\n[[sensors]]")
+    blocks = ["[[sensors]]" + b for b in ("\n[[sensors]]" + sensors).split("[[sensors]]")[1:]]
+    out = []
+    for n in range(1, copies + 1):
+        for b in blocks:
+            out.append(b.replace('-1"\ndriver', f'-{n}"\ndriver', 1))
+    return head + "\n" + "\n".join(out)
 
 
 class Subscriber:
     """An MQTT 5 subscriber with a persistent session: it misses nothing the broker kept."""
 
-    def __init__(self, port: int, topic: str, client_id: str) -> None:
+    def __init__(
+        self, port: int, topic: str, client_id: str, login: tuple[str, str] | None = None
+    ) -> None:
         self.topic = topic
         self.msgs: list[tuple[float, str, bytes, Any]] = []
         self._lock = threading.Lock()
@@ -88,6 +116,8 @@ class Subscriber:
             protocol=mqtt.MQTTv5,
         )
         self.client.reconnect_delay_set(0.1, 0.5)
+        if login is not None:
+            self.client.username_pw_set(*login)
         self.client.on_message = self._on_message
         self.client.on_connect = self._on_connect
         props = Properties(PacketTypes.CONNECT)
@@ -97,6 +127,12 @@ class Subscriber:
         deadline = time.monotonic() + 10
         while not self.connects and time.monotonic() < deadline:
             time.sleep(0.02)
+
+    @classmethod
+    def with_login(
+        cls, port: int, topic: str, client_id: str, user: str, password: str
+    ) -> Subscriber:
+        return cls(port, topic, client_id, (user, password))
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         self.connects += 1
@@ -117,9 +153,7 @@ class Subscriber:
 
     def seqs(self, device: str | None = None) -> list[int]:
         return [
-            int(a["seq"])
-            for a in self.alerts()
-            if device is None or a.get("device_id") == device
+            int(a["seq"]) for a in self.alerts() if device is None or a.get("device_id") == device
         ]
 
     def close(self) -> None:
@@ -157,9 +191,7 @@ class Ledger:
         self.name = name
         self.figures: dict[str, Any] = {}
 
-    def check(
-        self, committed: set[int], received: list[int], **extra: Any
-    ) -> tuple[set[int], int]:
+    def check(self, committed: set[int], received: list[int], **extra: Any) -> tuple[set[int], int]:
         lost = committed - set(received)
         dups = len(received) - len(set(received))
         self.figures.update(
@@ -174,8 +206,7 @@ class Ledger:
 
     def print(self) -> None:
         parts = ", ".join(
-            f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in self.figures.items()
+            f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in self.figures.items()
         )
         print(f"\nFAULT {self.name}: {parts}")
 

@@ -9,6 +9,7 @@ cycle. One thread with a selector; the test stops it with :meth:`close`.
 
 from __future__ import annotations
 
+import contextlib
 import selectors
 import socket
 import struct
@@ -97,10 +98,8 @@ class Proxy:
             self._sent[sock] = total
             if total >= self.reset_after:
                 cut = len(data) - (total - self.reset_after)
-                try:
+                with contextlib.suppress(OSError):
                     peer.sendall(data[: max(cut, 0)])
-                except OSError:
-                    pass
                 self.resets += 1
                 self._drop(sock, rst=True)
                 return
@@ -121,10 +120,8 @@ class Proxy:
         for s in (sock, peer):
             if s is None:
                 continue
-            try:
+            with contextlib.suppress(KeyError, ValueError):
                 self._sel.unregister(s)
-            except (KeyError, ValueError):
-                pass
             if rst:
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             s.close()

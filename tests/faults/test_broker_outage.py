@@ -1,4 +1,4 @@
-"""Broker down during an alert burst; and the issue's acceptance run (broker down 30 s, two SIGKILLs)."""
+"""Broker down during an alert burst; the acceptance run (broker down 30 s, two SIGKILLs)."""
 
 from __future__ import annotations
 

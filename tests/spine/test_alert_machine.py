@@ -101,3 +101,30 @@ def test_resolve_false_alarm_suppresses_until_clear_unless_worse() -> None:
     assert book.update([cand(2, Level.YELLOW)]) == []  # same condition: no re-raise
     worse = book.update([cand(3, Level.RED)])  # worse: raised again at once
     assert worse[0].event is EventKind.RAISED and worse[0].level is Level.RED
+
+
+def test_pending_raise_fires_on_tick_without_waiting_for_the_next_reading() -> None:
+    m = AlertMachine("s1", Hazard.WATER, Timing(raise_after_s=30, clear_after_s=10))
+    assert m.update(cand(0, Level.ORANGE)) is None
+    assert m.tick(29.0) is None
+    ev = m.tick(30.5)
+    assert ev is not None and ev.event is EventKind.RAISED and ev.level is Level.ORANGE
+    assert m.tick(40.0) is None  # raised once
+
+
+def test_a_rule_with_its_own_zero_dwell_raises_at_once() -> None:
+    m = AlertMachine("s1", Hazard.SMOKE, Timing(raise_after_s=10, clear_after_s=10))
+    c = Candidate(
+        "s1",
+        Hazard.SMOKE,
+        Level.RED,
+        1.0,
+        "state",
+        {"rule": "alarm"},
+        5.0,
+        T0,
+        True,
+        raise_after_s=0.0,
+    )
+    ev = m.update(c)
+    assert ev is not None and ev.event is EventKind.RAISED and ev.level is Level.RED
