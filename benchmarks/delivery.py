@@ -10,7 +10,8 @@ private Mosquitto on loopback:
 - **Backlog drain**: a store holding alert events and telemetry (what an
   outage leaves) is drained by a real agent (alert events first, a row
   deleted only after its PUBACK). Baseline: a bare paho QoS 1 publish loop
-  of as many messages with the same in-flight window. Target: the agent
+  of as many messages with the same in-flight window. Best of 3 runs each,
+  interleaved, both clocks starting once connected. Target: the agent
   drains at >= 50 % of the bare loop's rate (time ratio <= 2).
 - **Sustained ingest**: sim sensors at rising rates through the whole
   pipeline (detection on, readings batched, telemetry on, publisher
@@ -71,6 +72,9 @@ async def drain(url: str, alerts: int, telemetry: int) -> float:
         fill_backlog(state, alerts, telemetry)
         agent = Agent(build_config(bench_config(state, url, 1, interval_s=3600.0)))
         await agent.start()
+        # The clock starts once connected, as the bare loop's does.
+        while agent.publisher is None or not agent.publisher.connected:
+            await asyncio.sleep(0.001)
         t0 = time.perf_counter()
         try:
             while outbox_rows(state) > 0 and time.perf_counter() - t0 < 300:
@@ -215,9 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     extra: dict[str, Any] = {}
     with broker() as url:
         n = n_alerts + n_tel
-        bare = paho_qos1_rate(url, n)
-        agent_s = asyncio.run(drain(url, n_alerts, n_tel))
-        agent_rate = n / agent_s
+        # Best of 3 each, interleaved: a shared 2-core box is never quiet.
+        bare = agent_rate = 0.0
+        for _ in range(3):
+            bare = max(bare, paho_qos1_rate(url, n))
+            agent_rate = max(agent_rate, n / asyncio.run(drain(url, n_alerts, n_tel)))
         figures.append(
             Figure(
                 "drain_time_per_1000",

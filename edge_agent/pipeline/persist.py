@@ -74,6 +74,7 @@ class PersistStage:
         self._pending: list[EventCommit] = []
         self._pressure_seen = 0
         self._pressure_mono: float | None = None
+        self._pending_logged = -1e18
 
     async def run(self, inq: asyncio.Queue[Decided | Tick | Stop]) -> None:
         while True:
@@ -126,11 +127,14 @@ class PersistStage:
             committed = await self.runner.call(store.commit_events, commits, self.boot_id)
         except StoreError as exc:
             self.write_errors += 1
-            log.error(
-                "could not commit %d alert event(s), kept in memory and retried: %s",
-                len(commits),
-                exc,
-            )
+            now = time.monotonic()
+            if now - self._pending_logged >= 30.0:
+                self._pending_logged = now
+                log.error(
+                    "could not commit %d alert event(s), kept in memory and retried: %s",
+                    len(commits),
+                    exc,
+                )
             self._check_pressure(force=str(exc))
             return
         del self._pending[: len(commits)]

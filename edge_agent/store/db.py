@@ -491,27 +491,20 @@ class Store:
         return self._disk_low
 
     def outbox_batch(self, limit: int, exclude: Iterable[int] = ()) -> list[OutboxItem]:
-        """The next rows to send: alert events first, then by age. Marks them attempted."""
-        skip = set(exclude)
+        """The next rows to send: alert events first, then by age.
+
+        Reading writes nothing: a row that may be in flight can still be shed
+        (telemetry) or superseded (a newer retained state); its PUBACK then
+        finds no row and does nothing, which is right either way.
+        """
+        skip = sorted(set(exclude))
         rows = self.conn.execute(
             "SELECT id, kind, topic, payload, qos, retain, attempts FROM outbox "
-            "WHERE last_error IS NULL ORDER BY priority, id LIMIT ?",
-            (limit + len(skip),),
+            f"WHERE last_error IS NULL AND id NOT IN ({','.join('?' * len(skip))}) "
+            "ORDER BY priority, id LIMIT ?",
+            (*skip, limit),
         ).fetchall()
-        items = [
-            OutboxItem(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5]), r[6])
-            for r in rows
-            if r[0] not in skip
-        ][:limit]
-        if items:
-            with contextlib.suppress(sqlite3.DatabaseError), self._relaxed(), self.db.atomic():
-                # Bookkeeping only (retained supersede, shedding): if it cannot be
-                # written, sending anyway is still right.
-                self.conn.executemany(
-                    "UPDATE outbox SET attempts = attempts + 1 WHERE id = ?",
-                    [(i.id,) for i in items],
-                )
-        return items
+        return [OutboxItem(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5]), r[6]) for r in rows]
 
     def outbox_done(self, ids: Sequence[int]) -> None:
         """Acknowledged rows leave the outbox, with older rows of the same retained topic."""

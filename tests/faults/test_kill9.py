@@ -58,7 +58,7 @@ def test_kill9_at_random_points_many_loops(tmp_path: Path) -> None:
     try:
         for _ in range(LOOPS):
             proc = start_agent(cfg, log=log)
-            time.sleep(rng.uniform(0.2, 0.7))
+            time.sleep(rng.uniform(0.2, 0.55))
             stop_agent(proc, kill=True)
             kills += 1
         proc = start_agent(cfg, log=log)

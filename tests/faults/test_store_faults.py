@@ -90,9 +90,13 @@ def test_disk_full_sheds_telemetry_keeps_alerts_no_crash(tmp_path: Path) -> None
             state,
             broker.url,
             device,
-            interval_s=0.02,
+            scenarios=("smoke", "water"),
+            cycle_s=12.0,
+            interval_s=0.01,
             telemetry=(1, 1),
-            store_extra="max_db_bytes = 262144",
+            # Small enough to fill in seconds with readings, with room left for
+            # the alert audit log (never shed) for the length of the test.
+            store_extra="max_db_bytes = 393216",
         ),
     )
     log = tmp_path / "agent.log"
