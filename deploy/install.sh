@@ -342,7 +342,7 @@ install_config() {
     # systemd refuses to start a unit whose LoadCredential= file is missing:
     # create them empty (= not used), readable by root only.
     local cred
-    for cred in mqtt.password signing.key; do
+    for cred in mqtt.password signing.key operator.key; do
         if [ ! -e "$ETC_DIR/$cred" ]; then
             run install -m 0600 /dev/null "$ETC_DIR/$cred"
         fi

@@ -33,6 +33,10 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         asyncio.run(_run(config))
+    except ConfigError as exc:  # e.g. a signing key that cannot be used, found at start
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return 2
     except StoreError as exc:
         print(f"edge-agent: {exc}", file=sys.stderr)
         return 1

@@ -169,7 +169,7 @@ def test_prefix_install_gives_a_working_agent(installed: tuple[Path, Path, str])
     assert unit.read_bytes() == (REPO / "deploy/systemd/edge-agent.service").read_bytes()
     config = prefix / "etc/edge-agent/edge-agent.toml"
     assert config.read_bytes() == _example(tmp).read_bytes()
-    for cred in ("mqtt.password", "signing.key"):
+    for cred in ("mqtt.password", "signing.key", "operator.key"):
         path = prefix / "etc/edge-agent" / cred
         assert path.read_bytes() == b""
         assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -93,7 +93,7 @@ def test_unit_has_the_contract_directives() -> None:
     assert d["StateDirectory"] == ["edge-agent"]
     assert d["ConfigurationDirectory"] == ["edge-agent"]
     creds = {v.split(":", 1)[0] for v in d["LoadCredential"]}
-    assert creds == {"mqtt.password", "signing.key"}
+    assert creds == {"mqtt.password", "signing.key", "operator.key"}
     allowed = {v.split()[0] for v in d["DeviceAllow"]}
     assert {"char-gpiochip", "char-spi", "char-ttyAMA", "char-ttyS"} <= allowed
     assert "SystemCallFilter" in d
