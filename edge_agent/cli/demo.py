@@ -252,9 +252,9 @@ async def _drain(agent: Any, timeout: float) -> None:
 
 
 async def _backlog(config: Any) -> str:
-    from edge_agent.store.db import open_readonly
+    from edge_agent.cli.status import connect_readonly
 
-    conn = open_readonly(config.agent.state_dir)
+    conn, _ = connect_readonly(config.agent.state_dir)
     try:
         rows = conn.execute("SELECT kind, count(*) FROM outbox GROUP BY kind").fetchall()
     finally:

@@ -309,6 +309,18 @@ class Agent:
         pub = self._tasks.get("publish")
         if pub is not None:
             await asyncio.gather(pub, return_exceptions=True)
+        if self.runner._store is not None:
+            # `status` must not show a stopped agent as connected (the last broker
+            # error is kept: it is what an operator needs to see next).
+            store = self.runner.store
+            with contextlib.suppress(Exception):
+                await self.runner.call(
+                    store.set_meta_many,
+                    {
+                        "broker_state": "stopped",
+                        "broker_state_ts": iso(self.clock.now()),
+                    },
+                )
         await self.runner.close()
         if self.alarm is not None:
             # The outputs stay as they are until the process exits: an agent

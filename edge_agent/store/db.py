@@ -683,13 +683,3 @@ def _move_aside(path: Path) -> Path:
         if src.exists():
             os.replace(src, Path(str(target) + suffix))
     return target
-
-
-def open_readonly(state_dir: Path) -> sqlite3.Connection:
-    """A read-only connection for ``status`` and ``audit``: never blocks the daemon's writes."""
-    path = state_dir / DB_NAME
-    if not path.exists():
-        raise StoreError(f"no store at {path}: has the agent run with this state_dir?")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-    conn.execute("PRAGMA busy_timeout=5000")
-    return conn
