@@ -17,7 +17,6 @@ loop over as many values.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import io
 import json
@@ -34,7 +33,7 @@ from benchmarks.common import (
     hst_us_per_reading,
     now,
     run_child,
-    table,
+    standalone,
     workdir,
 )
 
@@ -175,11 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             out = {"per_s": replay_rate(int(argv[2]))}
         print(json.dumps(out))
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    print(table(run(args.quick)))
-    return 0
+    return standalone(__doc__ or "", run, argv)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -340,3 +340,14 @@ def sqlite_executemany(
     conn.close()
     written = proc_io()["write_bytes"] - io0
     return done / elapsed, written
+
+
+def standalone(doc: str, run: Callable[[bool], list[Figure]], argv: list[str]) -> int:
+    """``python -m benchmarks.NAME [--quick]``: one part of the suite, run alone."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--quick", action="store_true", help="a short run")
+    args = parser.parse_args(argv)
+    print(table(run(args.quick)))
+    return 0

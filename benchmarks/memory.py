@@ -19,7 +19,6 @@ reported per sensor too: that is the part that grows with the site.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import gc
@@ -36,7 +35,7 @@ from benchmarks.common import (
     broker,
     proc_status,
     run_child,
-    table,
+    standalone,
     workdir,
 )
 
@@ -129,11 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             res = imports_child(Path(argv[2]))
         print(json.dumps(res))
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    print(table(run(args.quick)))
-    return 0
+    return standalone(__doc__ or "", run, argv)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ reading's ``t_mono`` (the driver's frame time, carried in the alert payload).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import random
@@ -38,7 +37,7 @@ from benchmarks.common import (
     now,
     percentile,
     run_child,
-    table,
+    standalone,
     workdir,
 )
 
@@ -295,11 +294,7 @@ def main(argv: list[str] | None = None) -> int:
             out = asyncio.run(latency_child(rest[0], float(rest[1]), float(rest[2])))
         print(json.dumps(out))
         return 0
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    print(table(run(args.quick)))
-    return 0
+    return standalone(__doc__ or "", run, argv)
 
 
 if __name__ == "__main__":

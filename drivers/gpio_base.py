@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from edge_agent.drivers.base import Driver, DriverContext
+from edge_agent.drivers.debounce import LevelQualifier
 from edge_agent.drivers.reading_queue import ReadingQueue
 
 from edge_agent.errors import DriverClosedError, DriverError
@@ -232,3 +233,61 @@ class PolledDriver(GpioDriver):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
         await super().aclose()
+
+
+class QualifiedInputDriver(GpioDriver):
+    """A contact input (optocoupler, float switch) whose level must persist to count.
+
+    Shared by ``gpio_alarm`` and ``float_switch``: the pin is read on its own
+    edges (never polled, a short pulse cannot be missed), each edge is stamped
+    with the injected clock on gpiozero's thread and hops onto the loop, and a
+    :class:`~edge_agent.drivers.debounce.LevelQualifier` decides when a level
+    has lasted long enough. Subclasses name the ``quantity`` (a 0/1 state) and
+    give the hold times.
+    """
+
+    quantity: ClassVar[str]
+
+    def __init__(self, sensor_id: str, options: Mapping[str, Any], context: DriverContext) -> None:
+        super().__init__(sensor_id, options, context)
+        self._qualifier: LevelQualifier | None = None
+        self._invert = False
+        self._device: Any = None
+
+    def hold_times(self) -> tuple[float, float]:
+        """Seconds the active and the quiet level must persist before they count."""
+        raise NotImplementedError
+
+    def open_devices(self) -> None:
+        c = self.config
+        self._device, self._invert = make_input(
+            int(c["pin"]), c.get("pull", "up"), c.get("active", "low"), self.context.pin_factory
+        )
+        self.own(self._device)
+        clock = self.context.clock
+        on_s, off_s = self.hold_times()
+        self._qualifier = LevelQualifier(on_s, off_s, self._level(), clock.monotonic())
+        self._device.when_activated = lambda: self.hop(
+            self._edge, not self._invert, clock.monotonic()
+        )
+        self._device.when_deactivated = lambda: self.hop(
+            self._edge, self._invert, clock.monotonic()
+        )
+
+    def _level(self) -> bool:
+        return bool(self._device.is_active) != self._invert
+
+    def _edge(self, level: bool, t: float) -> None:
+        if self._qualifier is not None and self._qualifier.observe(level, t) is not None:
+            self._report()
+
+    def _report(self) -> None:
+        q = self._qualifier
+        if q is not None and q.state is not None:
+            self.emit(self.reading(self.quantity, 1.0 if q.state else 0.0, "state"))
+
+    def on_tick(self, now: float) -> None:
+        if self._qualifier is None:
+            return
+        if self._qualifier.poll(now) is not None or self.heartbeat_due(now):
+            self._report()

@@ -161,7 +161,7 @@ def parse_pack(text: str, label: str, registry: Registry) -> RulePack:
         if key in PACK_KEYS:
             continue
         if key == "detection":
-            detection = _validate_detection(value, "detection", problems)
+            detection = validate_detection(value, "detection", problems)
             continue
         if not registry.has(RULE_KIND_GROUP, key):
             known = ", ".join(registry.rule_kind_names())
@@ -224,7 +224,8 @@ def detection_options() -> Mapping[str, Option]:
     return DETECTION_OPTIONS
 
 
-def _validate_detection(value: Any, path: str, problems: Problems) -> dict[str, Any]:
+def validate_detection(value: Any, path: str, problems: Problems) -> dict[str, Any]:
+    """Check a ``[detection]`` table (a pack's, or a sensor's override); keep the valid keys."""
     if not isinstance(value, dict):
         problems.add(path, "must be a table, e.g. [detection]")
         return {}

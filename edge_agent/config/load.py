@@ -31,7 +31,7 @@ from edge_agent.config.problems import Problems, join
 from edge_agent.errors import ConfigError, PluginError
 from edge_agent.options import Option, validate_table
 from edge_agent.registry import DRIVER_GROUP, Registry
-from edge_agent.rulepacks import RulePack, builtin_pack_names, detection_options, load_pack
+from edge_agent.rulepacks import RulePack, builtin_pack_names, load_pack, validate_detection
 
 #: Alerts about the node itself (store, broker refusals) use this sensor id.
 NODE_SENSOR_ID = "node"
@@ -558,7 +558,7 @@ def _sensors(
         detection = values.get("detection") if isinstance(values.get("detection"), dict) else {}
         if pack is not None:
             _check_overrides(overrides or {}, pack, registry, join(path, "overrides"), problems)
-        _check_detection(detection or {}, join(path, "detection"), problems)
+        validate_detection(detection or {}, join(path, "detection"), problems)
         if problems or pack is None or not isinstance(sid, str):
             continue
         loc = {
@@ -629,18 +629,6 @@ def _check_overrides(
         if not problems:
             for pkey, msg in kind.check_params({**spec.params, **value}):
                 problems.add(join(kpath, pkey), msg)
-
-
-def _check_detection(detection: Mapping[str, Any], path: str, problems: Problems) -> None:
-    spec = detection_options()
-    for key, value in detection.items():
-        opt = spec.get(key)
-        if opt is None:
-            problems.add(join(path, key), f"unknown detection key (accepted: {', '.join(spec)})")
-            continue
-        msg = opt.validate(value)
-        if msg:
-            problems.add(join(path, key), msg)
 
 
 def _outputs(raw: Any, problems: Problems) -> list[dict[str, Any]]:
