@@ -78,7 +78,12 @@ MQTT_KEYS: dict[str, Option] = {
         int, "MQTT 5 session expiry (persistent session)", default=86400, min=0
     ),
     "max_inflight": Option(
-        int, "QoS 1 messages awaiting PUBACK at once", default=20, min=1, max=1000
+        int,
+        "QoS 1 messages awaiting PUBACK at once (a wider window drains a backlog faster; "
+        "after a reconnect at most this many are sent twice)",
+        default=100,
+        min=1,
+        max=1000,
     ),
     "backoff_initial_s": Option(float, "first reconnect delay", default=1.0, min=0.05),
     "backoff_max_s": Option(float, "reconnect delay cap", default=60.0, min=0.1),
