@@ -716,8 +716,9 @@ class Agent:
         for sid, timing in build_timings(new).items():
             self.book.set_timing(sid, timing)
         self.detection.reconfigure(detect_specs(new))
-        self.renderer.config = new
-        self.renderer.__init__(new, self.boot_id)  # type: ignore[misc]
+        self.renderer = EventRenderer(new, self.boot_id)
+        if self.persist is not None:
+            self.persist.renderer = self.renderer
         for sid in added + changed:
             s = new_sensors[sid]
             driver = self.registry.driver(s.driver)(s.id, s.driver_options, self.context)
