@@ -44,10 +44,13 @@ def scenario(*, silent: bool = False, **table: Any) -> tuple[list[Reading], Modb
         port = free_port()
         server = await (start_silent_line(port) if silent else start_server(port))
         await asyncio.sleep(0.1)
-        d = make(port=f"socket://127.0.0.1:{port}", interval_s=0.1, timeout_s=0.3, **table)
+        # The simulator answers on this test's own event loop, so a loaded machine
+        # can delay it: give a real answer time (a silent device still times out).
+        timeout_s = 0.3 if silent else 1.5
+        d = make(port=f"socket://127.0.0.1:{port}", interval_s=0.1, timeout_s=timeout_s, **table)
         await d.start()
         try:
-            return await take(d, 2, 3.0 if not silent else 1.5), d
+            return await take(d, 2, 5.0 if not silent else 1.5), d
         finally:
             await d.aclose()
             await d.aclose()
