@@ -31,6 +31,10 @@ def _tracked_sensor_class() -> type:
         no_echo = 0
 
         def _read(self) -> float | None:
+            # gpiozero's queue thread may take one more sample while the sensor
+            # closes (its trigger is already gone): that sample is no reading.
+            if getattr(self, "_trigger", None) is None:
+                return None
             value: float | None = super()._read()
             if value is None:
                 self.no_echo += 1
