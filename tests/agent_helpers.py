@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -100,4 +101,14 @@ def wait_for(cond: Any, timeout: float, what: str) -> None:
         if cond():
             return
         time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+async def until(cond: Any, timeout: float, what: str) -> None:
+    """The async twin of :func:`wait_for`, for tests that run an Agent in-process."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        await asyncio.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")

@@ -8,7 +8,6 @@ silence expires on its own.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from gpiozero.pins.mock import MockFactory
 
 from edge_agent.config.load import parse_config
 from edge_agent.pipeline.agent import Agent
-from tests.agent_helpers import sim_config
+from tests.agent_helpers import sim_config, until
 from tests.broker import free_port
 
 BUZZER, BUTTON = 17, 27
@@ -30,15 +29,6 @@ def factory() -> Iterator[MockFactory]:
     f = MockFactory()
     yield f
     f.reset()
-
-
-async def until(cond: object, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def test_buzzer_sounds_at_orange_with_the_broker_down_until_silenced(

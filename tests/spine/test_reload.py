@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
 
 from edge_agent.config.load import load_config
 from edge_agent.pipeline.agent import Agent
-from tests.agent_helpers import sim_config, write_config
+from tests.agent_helpers import sim_config, until, write_config
 from tests.broker import Broker
 
 pytestmark = pytest.mark.timeout(120)
-
-
-async def until(cond: object, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def test_reload_applies_new_sensors_and_rules_and_keeps_open_alerts(
