@@ -37,7 +37,3 @@ class DriverClosedError(DriverError):
 
 class StoreError(EdgeAgentError, OSError):
     """The SQLite store cannot be opened or written."""
-
-
-class EdgeAgentWarning(UserWarning):
-    """Degraded but running (a sensor resyncing, the broker unreachable)."""

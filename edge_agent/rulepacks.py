@@ -75,9 +75,6 @@ class RulePack:
             clear_after_s=float(o.get("clear_after_s", self.clear_after_s)),
         )
 
-    def rule_ids(self) -> list[str]:
-        return [r.id for r in self.rules]
-
     def build_rules(
         self, registry: Registry, overrides: Mapping[str, Any] | None = None
     ) -> list[Rule]:

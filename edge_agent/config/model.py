@@ -120,9 +120,3 @@ class Config:
     @property
     def base_topic(self) -> str:
         return f"{self.mqtt.topic_prefix}/{self.agent.site_id}/{self.agent.device_id}"
-
-    def sensor(self, sensor_id: str) -> SensorConfig:
-        for s in self.sensors:
-            if s.id == sensor_id:
-                return s
-        raise KeyError(sensor_id)

@@ -104,14 +104,3 @@ def _with_array_indices(names: list[str], counters: dict[str, int]) -> list[str]
         if key in counters:
             out.append(f"[{counters[key]}]")
     return out
-
-
-def display_path(parts: list[str | int]) -> str:
-    """Render ``["sensors", 1, "id"]`` as ``sensors[1].id``."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out = join(out, part)
-    return out

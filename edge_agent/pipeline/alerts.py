@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from edge_agent.model import AlertEvent, Candidate, EventKind, Hazard, Level
 
@@ -276,13 +275,3 @@ class AlertBook:
                 continue
             out.append(m)
         return out
-
-
-def describe(event: AlertEvent) -> dict[str, Any]:
-    """A short machine-readable summary (logs, tests)."""
-    return {
-        "sensor": event.sensor_id,
-        "hazard": event.hazard.value,
-        "event": event.event.value,
-        "level": event.level.label,
-    }

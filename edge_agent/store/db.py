@@ -363,12 +363,6 @@ class Store:
             OpenAlert(r[0], Hazard(r[1]), r[2], Level(r[3]), bool(r[4]), Level(r[5])) for r in rows
         ]
 
-    def events_since(self, seq: int = 0, limit: int = 10000) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT payload FROM alert_events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
-        ).fetchall()
-        return [json.loads(r[0]) for r in rows]
-
     # -- readings and telemetry -------------------------------------------------------------
 
     def add_readings(self, rows: Sequence[tuple[Any, ...]]) -> int:
@@ -605,15 +599,6 @@ class Store:
                 "VALUES (?,?,?,?,?,?)",
                 (datetime.now(UTC).isoformat(), name, cmd_id, payload, outcome, detail),
             )
-
-    def last_readings(self) -> list[dict[str, Any]]:
-        rows = self.conn.execute(
-            "SELECT r.sensor_id, r.quantity, r.value, r.unit, r.quality, r.ts FROM readings r "
-            "JOIN (SELECT sensor_id, quantity, max(id) AS id FROM readings "
-            "GROUP BY sensor_id, quantity) m ON m.id = r.id ORDER BY r.sensor_id"
-        ).fetchall()
-        keys = ("sensor_id", "quantity", "value", "unit", "quality", "ts")
-        return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 def _connect(path: Path) -> sqlite3.Connection:
