@@ -38,14 +38,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from edge_agent.cli.status import (
+    StoreUnavailable,
     add_location_args,
-    connect_readonly,
     iso_z,
     parse_ts,
-    state_dir_from,
+    read_store,
     write_stdout,
 )
-from edge_agent.errors import ConfigError, StoreError
 
 COLUMNS: tuple[str, ...] = (
     "record",
@@ -270,22 +269,14 @@ def main(argv: list[str]) -> int:
             f"--until ({iso_z(until.isoformat())}) is before --since ({iso_z(since.isoformat())})"
         )
     try:
-        state_dir = state_dir_from(args.config, args.state_dir)
-    except ConfigError as exc:
-        print(f"edge-agent audit: {exc}", file=sys.stderr)
-        return 2
-    try:
-        conn, caveat = connect_readonly(state_dir)
-    except StoreError as exc:
-        print(f"edge-agent audit: {exc}", file=sys.stderr)
-        return 1
-    try:
-        records = collect(conn, since, until)
-    except sqlite3.DatabaseError as exc:
-        print(f"edge-agent audit: cannot read the store in {state_dir}: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        conn.close()
+        records, caveat = read_store(
+            "edge-agent audit",
+            args.config,
+            args.state_dir,
+            lambda conn, _state_dir: collect(conn, since, until),
+        )
+    except StoreUnavailable as exc:
+        return exc.code
     if caveat:
         print(f"edge-agent audit: note: {caveat}", file=sys.stderr)
 

@@ -33,13 +33,15 @@ import os
 import sqlite3
 import sys
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from edge_agent.errors import ConfigError, StoreError
 from edge_agent.model import Level
+
+T = TypeVar("T")
 
 #: Same file name as ``edge_agent.store.db.DB_NAME``; repeated here so this command never
 #: imports the store module (sqlite-utils, numpy).
@@ -142,6 +144,46 @@ def connect_readonly(state_dir: Path) -> tuple[sqlite3.Connection, str | None]:
             "run with this state_dir?"
         )
     return conn, caveat
+
+
+class StoreUnavailable(Exception):
+    """The store could not be found or read; the reason was printed. ``code`` is the exit code."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def read_store(
+    prog: str,
+    config: str | None,
+    state_dir_arg: str | None,
+    read: Callable[[sqlite3.Connection, Path], T],
+) -> tuple[T, str | None]:
+    """Find the store (from --config or --state-dir), read it with ``read``, close it.
+
+    Returns what ``read`` returned and the caveat of :func:`connect_readonly`.
+    Problems are printed for the person at the terminal and raised as
+    :class:`StoreUnavailable`: 2 for a config that names no usable state
+    directory, 1 for a store that is missing or unreadable.
+    """
+    try:
+        state_dir = state_dir_from(config, state_dir_arg)
+    except ConfigError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        raise StoreUnavailable(2) from None
+    try:
+        conn, caveat = connect_readonly(state_dir)
+    except StoreError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        raise StoreUnavailable(1) from None
+    try:
+        return read(conn, state_dir), caveat
+    except sqlite3.DatabaseError as exc:
+        print(f"{prog}: cannot read {state_dir / DB_NAME}: {exc}", file=sys.stderr)
+        raise StoreUnavailable(1) from None
+    finally:
+        conn.close()
 
 
 def _has_tables(conn: sqlite3.Connection, names: Sequence[str]) -> bool:
@@ -431,22 +473,9 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        state_dir = state_dir_from(args.config, args.state_dir)
-    except ConfigError as exc:
-        print(f"edge-agent status: {exc}", file=sys.stderr)
-        return 2
-    try:
-        conn, caveat = connect_readonly(state_dir)
-    except StoreError as exc:
-        print(f"edge-agent status: {exc}", file=sys.stderr)
-        return 1
-    try:
-        report = collect(conn, state_dir)
-    except sqlite3.DatabaseError as exc:
-        print(f"edge-agent status: cannot read {state_dir / DB_NAME}: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        conn.close()
+        report, caveat = read_store("edge-agent status", args.config, args.state_dir, collect)
+    except StoreUnavailable as exc:
+        return exc.code
     if caveat:
         report["caveat"] = caveat
     text = (
