@@ -196,17 +196,7 @@ async def _demo(config: Any, duration: float) -> int:
     def on_link(s: LinkState) -> None:
         if s.state == "connected" and seen["state"] != "connected":
             print(f"broker: connected to {config.mqtt.url}; delivering alert events", flush=True)
-        elif (
-            s.state == "disconnected"
-            and seen["state"]
-            in (
-                "",
-                "connecting",
-                "connected",
-                "starting",
-            )
-            and seen["state"] != "disconnected"
-        ):
+        elif s.state == "disconnected" and seen["state"] != "disconnected":
             print(
                 f"broker: {config.mqtt.url} is not reachable ({s.last_error}). Alerts are "
                 "kept on disk and will be delivered when a broker appears.",

@@ -303,13 +303,13 @@ class Agent:
                 task = self._tasks.get(name)
                 if task is not None:
                     await asyncio.gather(task, return_exceptions=True)
-        if self.runner._store is not None:
+        if self.runner.is_open:
             await self.save_checkpoints()
         self._pub_stop.set()
         pub = self._tasks.get("publish")
         if pub is not None:
             await asyncio.gather(pub, return_exceptions=True)
-        if self.runner._store is not None:
+        if self.runner.is_open:
             # `status` must not show a stopped agent as connected (the last broker
             # error is kept: it is what an operator needs to see next).
             store = self.runner.store
@@ -375,11 +375,11 @@ class Agent:
     def status_line(self) -> str:
         """One line for systemd's STATUS=: what an operator checks first."""
         link = self.publisher.link_state.state if self.publisher else "starting"
-        n_open = len([a for a in self.book.open_alerts()])
-        backlog = self.publisher.link_state.published if self.publisher else 0
+        n_open = len(self.book.open_alerts())
+        published = self.publisher.link_state.published if self.publisher else 0
         return (
             f"{len(self.drivers)} sensors, {n_open} open alert(s), broker {link}, "
-            f"{backlog} published"
+            f"{published} published"
         )
 
     def _stats(self, sensor_id: str) -> FrameStats | None:
@@ -404,7 +404,7 @@ class Agent:
             self.hooks.on_event(payload)
 
     def _on_link_state(self, state: LinkState) -> None:
-        if self.runner._store is not None:
+        if self.runner.is_open:
             store = self.runner.store
             asyncio.get_running_loop().create_task(
                 self.runner.call(

@@ -33,6 +33,10 @@ class StoreRunner:
         return report
 
     @property
+    def is_open(self) -> bool:
+        return self._store is not None
+
+    @property
     def store(self) -> Store:
         if self._store is None:
             raise RuntimeError("store is not open")
